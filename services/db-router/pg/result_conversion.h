@@ -1,0 +1,54 @@
+// Copies a libpq result into the DbRouter response messages.
+#ifndef TASKGRES_DB_ROUTER_PG_RESULT_CONVERSION_H_
+#define TASKGRES_DB_ROUTER_PG_RESULT_CONVERSION_H_
+
+#include <libpq-fe.h>
+
+#include <cstdlib>
+#include <string>
+
+#include "absl/strings/numbers.h"
+
+namespace taskgres::router {
+
+// Fills `columns`, `rows` and `rows_affected` of ExecuteResponse or
+// StatementResult (same field names) from a COMMAND_OK or TUPLES_OK result.
+template <typename Message>
+void CopyResult(const PGresult* result, Message& out) {
+  const int fields = PQnfields(result);
+  const int tuples = PQntuples(result);
+  out.mutable_columns()->Reserve(fields);
+  for (int c = 0; c < fields; ++c) {
+    auto* column = out.add_columns();
+    column->set_name(PQfname(result, c));
+    column->set_type_oid(PQftype(result, c));
+  }
+  out.mutable_rows()->Reserve(tuples);
+  for (int r = 0; r < tuples; ++r) {
+    auto* row = out.add_rows();
+    row->mutable_values()->Reserve(fields);
+    for (int c = 0; c < fields; ++c) {
+      auto* value = row->add_values();
+      if (PQgetisnull(result, r, c)) {
+        value->set_null_value({});
+      } else {
+        value->set_text(PQgetvalue(result, r, c), static_cast<size_t>(PQgetlength(result, r, c)));
+      }
+    }
+  }
+  int64_t affected = 0;
+  const char* count = PQcmdTuples(const_cast<PGresult*>(result));
+  if (count == nullptr || *count == '\0' || !absl::SimpleAtoi(count, &affected)) affected = tuples;
+  out.set_rows_affected(affected);
+}
+
+// The error of a failed result: SQLSTATE and a one-line message with detail and hint.
+struct PgError {
+  std::string sqlstate;
+  std::string message;
+};
+PgError ErrorFromResult(const PGresult* result);
+
+}  // namespace taskgres::router
+
+#endif  // TASKGRES_DB_ROUTER_PG_RESULT_CONVERSION_H_

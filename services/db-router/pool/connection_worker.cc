@@ -1,0 +1,578 @@
+#include "pool/connection_worker.h"
+
+#include <poll.h>
+
+#include <algorithm>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "logging/json_log.h"
+#include "pg/pg_connect.h"
+#include "pg/result_conversion.h"
+#include "pg/sqlstate_status.h"
+#include "pool/job_sink.h"
+#include "pool/node_pool.h"
+#include "router_metrics.h"
+#include "topology/node.h"
+
+namespace taskgres::router {
+namespace {
+
+// The replay position of a replica (the write position of a primary).
+constexpr char kGuardSql[] =
+    "SELECT (CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() "
+    "ELSE pg_current_wal_lsn() END - '0/0'::pg_lsn)::text";
+// Read after a group of writes committed: at or past every commit in the group.
+constexpr char kCommitLsnSql[] = "SELECT (pg_current_wal_lsn() - '0/0'::pg_lsn)::text";
+constexpr char kBeginSql[] = "BEGIN";
+constexpr char kCommitSql[] = "COMMIT";
+
+// How often a worker with waiting readers asks its replica how far it got.
+constexpr absl::Duration kLsnPollInterval = absl::Milliseconds(1);
+// Longest sleep in one socket wait, so cancellations are noticed promptly.
+constexpr absl::Duration kMaxSocketWait = absl::Milliseconds(50);
+// After cancelling, how long to wait for the server before dropping the connection.
+constexpr absl::Duration kCancelGrace = absl::Seconds(5);
+// A job pushed back this many times runs in a transaction of its own.
+constexpr int kSoloAfterAttempts = 2;
+
+bool ParseLsnResult(const PGresult* result, uint64_t* lsn) {
+  if (PQresultStatus(result) != PGRES_TUPLES_OK || PQntuples(result) != 1 || PQgetisnull(result, 0, 0)) {
+    return false;
+  }
+  return absl::SimpleAtoi(PQgetvalue(result, 0, 0), lsn);
+}
+
+}  // namespace
+
+ConnectionWorker::ConnectionWorker(NodePool& pool)
+    : pool_(pool), prepared_(pool.settings().prepared_cache_size) {}
+
+ConnectionWorker::~ConnectionWorker() {
+  if (thread_.joinable()) thread_.join();
+}
+
+void ConnectionWorker::Start() {
+  thread_ = std::thread([this] { Run(); });
+}
+
+void ConnectionWorker::Run() {
+  const PoolSettings& settings = pool_.settings();
+  while (true) {
+    std::vector<std::unique_ptr<Job>> batch =
+        pool_.TakeBatch(waiting_.empty() ? settings.idle_timeout : kLsnPollInterval);
+    if (pool_.stopping()) {
+      const grpc::Status stopping(grpc::StatusCode::UNAVAILABLE, "the router is shutting down");
+      for (auto& job : batch) pool_.sink().Reroute(std::move(job), RerouteCause::kNodeFailed, stopping);
+      for (auto& job : waiting_) pool_.sink().Reroute(std::move(job), RerouteCause::kNodeFailed, stopping);
+      waiting_.clear();
+      break;
+    }
+    const bool had_waiters = !waiting_.empty();
+    MoveSatisfiedWaiters(batch);
+    DropDeadJobs(batch);
+    if (batch.empty() && waiting_.empty()) {
+      if (had_waiters) continue;
+      if (pool_.RetireIfIdle()) break;
+      continue;
+    }
+    if (!EnsureConnected()) {
+      pool_.node().MarkSuspect();
+      const grpc::Status down(grpc::StatusCode::UNAVAILABLE, last_connect_error_);
+      for (auto& job : batch) pool_.sink().Reroute(std::move(job), RerouteCause::kNodeFailed, down);
+      for (auto& job : waiting_) pool_.sink().Reroute(std::move(job), RerouteCause::kNodeFailed, down);
+      waiting_.clear();
+      pool_.DrainQueue(RerouteCause::kNodeFailed, down);
+      continue;
+    }
+    ExecuteBatch(batch, /*force_guard=*/!waiting_.empty());
+  }
+  Disconnect();
+  finished_.store(true, std::memory_order_release);
+}
+
+bool ConnectionWorker::EnsureConnected() {
+  const PoolSettings& settings = pool_.settings();
+  if (conn_ != nullptr && PQstatus(conn_.get()) == CONNECTION_OK &&
+      absl::Now() - connected_at_ < settings.max_lifetime) {
+    return true;
+  }
+  Disconnect();
+  SessionOptions session;
+  session.read_only = pool_.mode() == PoolMode::kRead;
+  session.statement_timeout = settings.statement_timeout;
+  absl::StatusOr<PgConnPtr> conn = ConnectWithTimeout(pool_.node().target(), session, settings.connect_timeout);
+  if (!conn.ok()) {
+    last_connect_error_ = std::string(conn.status().message());
+    return false;
+  }
+  if (PQenterPipelineMode(conn->get()) != 1) {
+    last_connect_error_ = absl::StrCat("cannot enter pipeline mode on ", pool_.node().name());
+    return false;
+  }
+  conn_ = std::move(*conn);
+  cancel_.reset(PQgetCancel(conn_.get()));
+  connected_at_ = absl::Now();
+  prepared_.Clear();
+  pool_.CountConnection(1);
+  return true;
+}
+
+void ConnectionWorker::Disconnect() {
+  if (conn_ == nullptr) return;
+  cancel_.reset();
+  conn_.reset();
+  prepared_.Clear();
+  pool_.CountConnection(-1);
+}
+
+void ConnectionWorker::MoveSatisfiedWaiters(std::vector<std::unique_ptr<Job>>& batch) {
+  if (waiting_.empty()) return;
+  const uint64_t replayed = pool_.node().lsn();
+  const bool primary = pool_.node().writable();
+  const absl::Time now = absl::Now();
+  std::vector<std::unique_ptr<Job>> still_waiting;
+  for (auto& job : waiting_) {
+    if (primary || job->min_lsn <= replayed) {
+      batch.push_back(std::move(job));
+    } else if (now >= job->lsn_wait_until || job->Expired(now) || job->Cancelled()) {
+      pool_.sink().Reroute(std::move(job), RerouteCause::kMinLsnTimeout,
+                           grpc::Status(grpc::StatusCode::UNAVAILABLE, "replica did not catch up"));
+    } else {
+      still_waiting.push_back(std::move(job));
+    }
+  }
+  waiting_.swap(still_waiting);
+}
+
+void ConnectionWorker::DropDeadJobs(std::vector<std::unique_ptr<Job>>& batch) {
+  const absl::Time now = absl::Now();
+  std::erase_if(batch, [now](std::unique_ptr<Job>& job) {
+    if (job->Cancelled()) {
+      job->Finish(grpc::Status(grpc::StatusCode::CANCELLED, "the caller cancelled before the statement ran"));
+      return true;
+    }
+    if (job->Expired(now)) {
+      job->Finish(grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,
+                               "the deadline passed while the statement waited for a connection"));
+      return true;
+    }
+    return false;
+  });
+}
+
+void ConnectionWorker::ExecuteBatch(std::vector<std::unique_ptr<Job>>& jobs, bool force_guard) {
+  Node& node = pool_.node();
+  on_primary_ = node.writable();
+  if (pool_.mode() == PoolMode::kWrite && !on_primary_) {
+    // Fenced: this node is not (or no longer) the one primary. Nothing was sent.
+    const grpc::Status fenced(grpc::StatusCode::UNAVAILABLE,
+                              absl::StrCat(node.name(), " is no longer the primary"));
+    for (auto& job : jobs) pool_.sink().Reroute(std::move(job), RerouteCause::kNotPrimary, fenced);
+    jobs.clear();
+    return;
+  }
+  batch_.clear();
+  units_.clear();
+  steps_.clear();
+  committed_.clear();
+  cancelled_step_ = static_cast<size_t>(-1);
+  for (auto& job : jobs) {
+    BatchJob entry;
+    entry.job = std::move(job);
+    batch_.push_back(std::move(entry));
+  }
+  jobs.clear();
+
+  bool need_guard = false;
+  if (pool_.mode() == PoolMode::kRead && !on_primary_) {
+    need_guard = force_guard;
+    for (const BatchJob& entry : batch_) need_guard |= entry.job->min_lsn > node.lsn();
+  }
+
+  const bool sent = SendBatch(need_guard);
+  if (!sent || !ReadResults()) {
+    HandleConnectionLoss(sent ? PgErrorMessage(conn_.get())
+                              : absl::StrCat("cannot send to ", node.name(), ": ", PgErrorMessage(conn_.get())));
+    return;
+  }
+  FinishCommitted();
+  pool_.Requeue(requeue_);
+}
+
+bool ConnectionWorker::SendCommand(StepKind kind, int unit, int job, int statement,
+                                   const std::string& sql,
+                                   const google::protobuf::RepeatedPtrField<v1::Value>* params) {
+  PGconn* conn = conn_.get();
+  param_values_.clear();
+  if (params != nullptr) {
+    for (const v1::Value& value : *params) {
+      param_values_.push_back(value.kind_case() == v1::Value::kText ? value.text().c_str() : nullptr);
+    }
+  }
+  const int n = static_cast<int>(param_values_.size());
+  const std::string* name = prepared_.Find(sql);
+  if (name == nullptr && (name = prepared_.Add(sql)) != nullptr) {
+    if (PQsendPrepare(conn, name->c_str(), sql.c_str(), 0, nullptr) != 1) return false;
+    steps_.push_back({StepKind::kPrepare, unit, job, statement, sql});
+  }
+  const int ok = name != nullptr
+                     ? PQsendQueryPrepared(conn, name->c_str(), n, param_values_.data(), nullptr, nullptr, 0)
+                     : PQsendQueryParams(conn, sql.c_str(), n, nullptr, param_values_.data(), nullptr,
+                                         nullptr, 0);
+  if (ok != 1) return false;
+  steps_.push_back({kind, unit, job, statement, {}});
+  return true;
+}
+
+bool ConnectionWorker::SendSync(int unit) {
+  if (PQpipelineSync(conn_.get()) != 1) return false;
+  steps_.push_back({StepKind::kSync, unit, -1, 0, {}});
+  return true;
+}
+
+bool ConnectionWorker::SendBatch(bool need_guard) {
+  static const std::string guard_sql = kGuardSql;
+  static const std::string lsn_sql = kCommitLsnSql;
+  static const std::string begin_sql = kBeginSql;
+  static const std::string commit_sql = kCommitSql;
+  const bool write_mode = pool_.mode() == PoolMode::kWrite;
+
+  // Plain statements share one implicit transaction (one commit for the group
+  // on the primary); transactions and solo jobs get units of their own.
+  std::vector<int> grouped;
+  std::vector<int> alone;
+  for (int i = 0; i < static_cast<int>(batch_.size()); ++i) {
+    const Job& job = *batch_[i].job;
+    (job.kind == JobKind::kStatement && !job.solo ? grouped : alone).push_back(i);
+  }
+  if (!grouped.empty() || need_guard) {
+    const int unit = static_cast<int>(units_.size());
+    units_.push_back({write_mode ? UnitKind::kWriteGroup : UnitKind::kReadGroup, grouped});
+    if (need_guard && !write_mode && !SendCommand(StepKind::kGuard, unit, -1, 0, guard_sql, nullptr)) {
+      return false;
+    }
+    for (int i : grouped) {
+      const v1::ExecuteRequest& request = *batch_[i].job->statement;
+      if (!SendCommand(StepKind::kStatement, unit, i, 0, request.sql(), &request.params())) return false;
+    }
+    if (!SendSync(unit)) return false;
+  }
+  for (int i : alone) {
+    const int unit = static_cast<int>(units_.size());
+    const Job& job = *batch_[i].job;
+    if (job.kind == JobKind::kStatement) {
+      units_.push_back({write_mode ? UnitKind::kWriteGroup : UnitKind::kReadGroup, {i}});
+      if (!SendCommand(StepKind::kStatement, unit, i, 0, job.statement->sql(), &job.statement->params())) {
+        return false;
+      }
+    } else {
+      units_.push_back({UnitKind::kTransaction, {i}});
+      if (!SendCommand(StepKind::kBegin, unit, i, 0, begin_sql, nullptr)) return false;
+      for (int s = 0; s < job.transaction->statements_size(); ++s) {
+        const v1::Statement& statement = job.transaction->statements(s);
+        if (!SendCommand(StepKind::kStatement, unit, i, s, statement.sql(), &statement.params())) return false;
+      }
+      if (!SendCommand(StepKind::kCommit, unit, i, 0, commit_sql, nullptr)) return false;
+    }
+    if (!SendSync(unit)) return false;
+  }
+  if (write_mode && !batch_.empty()) {
+    const int unit = static_cast<int>(units_.size());
+    units_.push_back({UnitKind::kLsn, {}});
+    if (!SendCommand(StepKind::kLsn, unit, -1, 0, lsn_sql, nullptr) || !SendSync(unit)) return false;
+  }
+  sent_at_ = absl::Now();
+  return PQflush(conn_.get()) >= 0;
+}
+
+PgResultPtr ConnectionWorker::NextResult(size_t step_index, bool* lost) {
+  PGconn* conn = conn_.get();
+  while (PQisBusy(conn)) {
+    const int flush = PQflush(conn);
+    if (flush < 0) {
+      *lost = true;
+      return nullptr;
+    }
+    // Wake up in time to cancel the running statement when its caller gives up.
+    const Step& step = steps_[step_index];
+    const bool cancellable = step.job >= 0 && step.kind != StepKind::kSync && step.kind != StepKind::kLsn;
+    absl::Time wake = absl::Now() + kMaxSocketWait;
+    if (cancellable) wake = std::min(wake, batch_[step.job].job->deadline);
+    WaitForSocket(PQsocket(conn), true, flush == 1, std::max(wake, absl::Now() + absl::Microseconds(100)));
+    if (PQconsumeInput(conn) != 1) {
+      *lost = true;
+      return nullptr;
+    }
+    if (!PQisBusy(conn)) break;
+    const absl::Time now = absl::Now();
+    if (cancellable && cancelled_step_ != step_index) {
+      const Job& job = *batch_[step.job].job;
+      if (job.Expired(now) || job.Cancelled() || pool_.stopping()) {
+        char error[256];
+        PQcancel(cancel_.get(), error, sizeof(error));
+        cancelled_step_ = step_index;
+        cancel_sent_at_ = now;
+      }
+    } else if (cancelled_step_ == step_index && now - cancel_sent_at_ > kCancelGrace) {
+      *lost = true;  // the server ignores us; give the connection up
+      return nullptr;
+    }
+  }
+  return PgResultPtr(PQgetResult(conn));
+}
+
+bool ConnectionWorker::ReadResults() {
+  bool lost = false;
+  for (size_t i = 0; i < steps_.size(); ++i) {
+    const Step& step = steps_[i];
+    PgResultPtr result = NextResult(i, &lost);
+    if (lost || result == nullptr) return false;
+    if (step.kind == StepKind::kSync) {
+      if (PQresultStatus(result.get()) != PGRES_PIPELINE_SYNC) {
+        // The implicit transaction failed at commit; the sync marker follows.
+        Unit& unit = units_[step.unit];
+        unit.failed = true;
+        for (int j : unit.jobs) {
+          if (batch_[j].state != JobState::kError) FailJob(batch_[j], result.get());
+        }
+        result = NextResult(i, &lost);
+        if (lost || result == nullptr || PQresultStatus(result.get()) != PGRES_PIPELINE_SYNC) return false;
+      }
+      ConcludeUnit(units_[step.unit]);
+      continue;
+    }
+    HandleResult(step, result.get());
+    // Each command's results end with a null result.
+    while (true) {
+      PgResultPtr extra = NextResult(i, &lost);
+      if (lost) return false;
+      if (extra == nullptr) break;
+    }
+  }
+  return true;
+}
+
+void ConnectionWorker::FailJob(BatchJob& entry, const PGresult* result) {
+  const PgError error = ErrorFromResult(result);
+  entry.state = JobState::kError;
+  entry.sqlstate = error.sqlstate;
+  grpc::StatusCode code = StatusCodeForSqlState(error.sqlstate);
+  std::string message = error.message;
+  if (error.sqlstate == "57014") {
+    if (entry.job->Cancelled()) {
+      code = grpc::StatusCode::CANCELLED;
+      message = "the caller cancelled; the statement was stopped";
+    } else {
+      message = "the statement did not finish within its deadline and was cancelled";
+    }
+  }
+  entry.error = grpc::Status(code, message);
+}
+
+void ConnectionWorker::HandleResult(const Step& step, const PGresult* result) {
+  const ExecStatusType status = PQresultStatus(result);
+  Unit& unit = units_[step.unit];
+  const bool ok = status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK;
+  if (!ok && status != PGRES_PIPELINE_ABORTED) unit.failed = true;
+  switch (step.kind) {
+    case StepKind::kGuard:
+    case StepKind::kLsn:
+      if (ParseLsnResult(result, &unit.lsn)) {
+        unit.has_lsn = true;
+        pool_.node().ObserveLsn(unit.lsn);
+      }
+      return;
+    case StepKind::kPrepare:
+      if (!ok) {
+        prepared_.Erase(step.sql);
+        if (status != PGRES_PIPELINE_ABORTED) FailJob(batch_[step.job], result);
+      }
+      return;
+    case StepKind::kBegin:
+    case StepKind::kCommit:
+    case StepKind::kStatement:
+      break;
+    case StepKind::kSync:
+      return;
+  }
+  BatchJob& entry = batch_[step.job];
+  if (entry.state == JobState::kError) return;  // its own PREPARE already failed
+  if (status == PGRES_PIPELINE_ABORTED) {
+    entry.state = JobState::kAborted;
+    return;
+  }
+  if (!ok) {
+    FailJob(entry, result);
+    if (entry.job->kind == JobKind::kTransaction) {
+      entry.error = grpc::Status(entry.error.error_code(),
+                                 step.kind == StepKind::kStatement
+                                     ? absl::StrCat("statement ", step.statement + 1, " of ",
+                                                    entry.job->transaction->statements_size(), ": ",
+                                                    entry.error.error_message())
+                                     : entry.error.error_message());
+    }
+    return;
+  }
+  if (step.kind != StepKind::kStatement) return;
+  Job& job = *entry.job;
+  if (job.kind == JobKind::kTransaction) {
+    CopyResult(result, *job.transaction_response->add_results());
+    return;
+  }
+  CopyResult(result, *job.statement_response);
+  entry.state = JobState::kResult;
+  if (unit.kind != UnitKind::kReadGroup) return;
+  if (!on_primary_ && job.min_lsn > 0 && (!unit.has_lsn || job.min_lsn > unit.lsn)) {
+    // The replica had not replayed the caller's write when the read ran.
+    job.statement_response->Clear();
+    entry.state = JobState::kWaitLsn;
+    return;
+  }
+  FinishRead(entry);
+}
+
+void ConnectionWorker::FinishRead(BatchJob& entry) {
+  Node& node = pool_.node();
+  node.RecordLatency(absl::Now() - sent_at_);
+  auto* served = entry.job->statement_response->mutable_served_by();
+  served->set_node(node.name());
+  served->set_role(on_primary_ ? v1::NODE_ROLE_PRIMARY : v1::NODE_ROLE_REPLICA);
+  entry.job->Finish(grpc::Status::OK);
+  entry.state = JobState::kDone;
+}
+
+void ConnectionWorker::Requeue(BatchJob& entry) {
+  Job& job = *entry.job;
+  ++job.attempts;
+  if (job.attempts >= kSoloAfterAttempts) job.solo = true;
+  if (job.statement_response != nullptr) job.statement_response->Clear();
+  if (job.transaction_response != nullptr) job.transaction_response->Clear();
+  requeue_.push_back(std::move(entry.job));
+  entry.state = JobState::kDone;
+}
+
+void ConnectionWorker::ConcludeUnit(Unit& unit) {
+  JobSink& sink = pool_.sink();
+  switch (unit.kind) {
+    case UnitKind::kLsn:
+      return;
+    case UnitKind::kReadGroup:
+      for (int j : unit.jobs) {
+        BatchJob& entry = batch_[j];
+        Job& job = *entry.job;
+        switch (entry.state) {
+          case JobState::kWaitLsn:
+            if (job.lsn_wait_until == absl::InfiniteFuture()) {
+              job.lsn_wait_until = absl::Now() + pool_.settings().lsn_wait;
+            }
+            waiting_.push_back(std::move(entry.job));
+            entry.state = JobState::kDone;
+            break;
+          case JobState::kError:
+            if (entry.sqlstate == "25006" && job.auto_intent) {
+              sink.Reroute(std::move(entry.job), RerouteCause::kReadOnlyReplica, entry.error);
+            } else if (IsRetryableReadError(entry.sqlstate)) {
+              sink.Reroute(std::move(entry.job), RerouteCause::kRetryableError, entry.error);
+            } else {
+              if (entry.sqlstate == "25006") {
+                entry.error = grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                                           absl::StrCat("this statement writes, but it was sent with "
+                                                        "intent READ (", entry.error.error_message(),
+                                                        "); send it with intent WRITE"));
+              }
+              job.Finish(entry.error, entry.sqlstate);
+            }
+            entry.state = JobState::kDone;
+            break;
+          case JobState::kAborted:
+          case JobState::kPending:
+            Requeue(entry);
+            break;
+          case JobState::kResult:
+          case JobState::kDone:
+            break;
+        }
+      }
+      return;
+    case UnitKind::kWriteGroup:
+    case UnitKind::kTransaction: {
+      const bool group = unit.jobs.size() > 1;
+      for (int j : unit.jobs) {
+        BatchJob& entry = batch_[j];
+        if (!unit.failed && entry.state != JobState::kError) {
+          committed_.push_back(j);
+          continue;
+        }
+        const bool batching_artifact =
+            group && (entry.sqlstate == "40001" || entry.sqlstate == "40P01");
+        if (entry.state == JobState::kError && !batching_artifact) {
+          entry.job->Finish(entry.error, entry.sqlstate);
+          entry.state = JobState::kDone;
+        } else {
+          // Rolled back with the group (or aborted before it ran): safe to run again.
+          Requeue(entry);
+        }
+      }
+      return;
+    }
+  }
+}
+
+void ConnectionWorker::FinishCommitted() {
+  uint64_t commit_lsn = 0;
+  for (const Unit& unit : units_) {
+    if (unit.kind == UnitKind::kLsn && unit.has_lsn) commit_lsn = unit.lsn;
+  }
+  const std::string& name = pool_.node().name();
+  for (int j : committed_) {
+    BatchJob& entry = batch_[j];
+    if (entry.job == nullptr) continue;
+    Job& job = *entry.job;
+    v1::ServedBy* served = job.kind == JobKind::kStatement ? job.statement_response->mutable_served_by()
+                                                           : job.transaction_response->mutable_served_by();
+    served->set_node(name);
+    served->set_role(v1::NODE_ROLE_PRIMARY);
+    if (job.kind == JobKind::kStatement) {
+      job.statement_response->set_commit_lsn(commit_lsn);
+    } else {
+      job.transaction_response->set_commit_lsn(commit_lsn);
+    }
+    job.Finish(grpc::Status::OK);
+    entry.state = JobState::kDone;
+  }
+}
+
+void ConnectionWorker::HandleConnectionLoss(const std::string& why) {
+  Node& node = pool_.node();
+  if (!pool_.stopping()) {
+    log::Warning("lost a database connection", {{"node", node.name()}, {"error", why}});
+    node.MarkSuspect();
+  }
+  const bool write_mode = pool_.mode() == PoolMode::kWrite;
+  const grpc::Status unavailable(
+      grpc::StatusCode::UNAVAILABLE,
+      write_mode ? absl::StrCat("lost the connection to the primary ", node.name(),
+                                " while the write was in flight; it may or may not have committed")
+                 : absl::StrCat("lost the connection to ", node.name()));
+  FinishCommitted();  // their commit was confirmed before the loss
+  for (BatchJob& entry : batch_) {
+    if (entry.job == nullptr || entry.state == JobState::kDone) continue;
+    if (write_mode) {
+      entry.job->Finish(unavailable);
+    } else {
+      pool_.sink().Reroute(std::move(entry.job), RerouteCause::kNodeFailed, unavailable);
+    }
+    entry.state = JobState::kDone;
+  }
+  for (auto& job : waiting_) pool_.sink().Reroute(std::move(job), RerouteCause::kNodeFailed, unavailable);
+  waiting_.clear();
+  // These were rolled back or never ran (their unit's end was confirmed), so
+  // even writes may safely go elsewhere.
+  for (auto& job : requeue_) pool_.sink().Reroute(std::move(job), RerouteCause::kNodeFailed, unavailable);
+  requeue_.clear();
+  Disconnect();
+}
+
+}  // namespace taskgres::router

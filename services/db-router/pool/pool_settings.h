@@ -1,0 +1,32 @@
+// Limits and timings of one node's connection pools.
+#ifndef TASKGRES_DB_ROUTER_POOL_POOL_SETTINGS_H_
+#define TASKGRES_DB_ROUTER_POOL_POOL_SETTINGS_H_
+
+#include <cstddef>
+
+#include "absl/time/time.h"
+#include "pg/pg_connect.h"
+
+namespace taskgres::router {
+
+struct PoolSettings {
+  int min_connections = 1;
+  int max_connections = 4;
+  // Jobs waiting beyond this get RESOURCE_EXHAUSTED.
+  size_t max_queue = 10000;
+  // Most statements sent in one pipeline round trip.
+  int max_batch = 64;
+  // A new connection opens when this many jobs wait and no connection is free.
+  size_t spawn_threshold = 4;
+  absl::Duration idle_timeout = absl::Seconds(60);
+  absl::Duration max_lifetime = absl::Minutes(30);
+  absl::Duration connect_timeout = absl::Seconds(2);
+  // How long a read with min_lsn may wait for its replica to catch up.
+  absl::Duration lsn_wait = absl::Milliseconds(100);
+  size_t prepared_cache_size = 256;
+  absl::Duration statement_timeout = absl::Seconds(30);
+};
+
+}  // namespace taskgres::router
+
+#endif  // TASKGRES_DB_ROUTER_POOL_POOL_SETTINGS_H_
