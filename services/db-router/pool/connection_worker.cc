@@ -185,10 +185,12 @@ void ConnectionWorker::ExecuteBatch(std::vector<std::unique_ptr<Job>>& jobs, boo
   }
   jobs.clear();
 
+  // Replay positions only grow: what was known before sending held for the read.
+  lsn_before_send_ = node.lsn();
   bool need_guard = false;
   if (pool_.mode() == PoolMode::kRead && !on_primary_) {
     need_guard = force_guard;
-    for (const BatchJob& entry : batch_) need_guard |= entry.job->min_lsn > node.lsn();
+    for (const BatchJob& entry : batch_) need_guard |= entry.job->min_lsn > lsn_before_send_;
   }
 
   const bool sent = SendBatch(need_guard);
@@ -424,7 +426,8 @@ void ConnectionWorker::HandleResult(const Step& step, const PGresult* result) {
   CopyResult(result, *job.statement_response);
   entry.state = JobState::kResult;
   if (unit.kind != UnitKind::kReadGroup) return;
-  if (!on_primary_ && job.min_lsn > 0 && (!unit.has_lsn || job.min_lsn > unit.lsn)) {
+  const bool caught_up = job.min_lsn <= lsn_before_send_ || (unit.has_lsn && job.min_lsn <= unit.lsn);
+  if (!on_primary_ && !caught_up) {
     // The replica had not replayed the caller's write when the read ran.
     job.statement_response->Clear();
     entry.state = JobState::kWaitLsn;

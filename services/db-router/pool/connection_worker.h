@@ -101,6 +101,7 @@ class ConnectionWorker {
   std::vector<std::unique_ptr<Job>> requeue_;   // to run again on this pool
   std::vector<const char*> param_values_;
   bool on_primary_ = false;
+  uint64_t lsn_before_send_ = 0;
   absl::Time sent_at_;
   size_t cancelled_step_ = static_cast<size_t>(-1);
   absl::Time cancel_sent_at_;
