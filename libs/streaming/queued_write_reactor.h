@@ -1,0 +1,128 @@
+// A server-streaming reactor with a bounded outgoing queue: producers on any
+// thread Push messages; one write is in flight at a time; a consumer that
+// falls too far behind is cut off instead of growing memory without bound.
+#ifndef TASKGRES_LIBS_STREAMING_QUEUED_WRITE_REACTOR_H_
+#define TASKGRES_LIBS_STREAMING_QUEUED_WRITE_REACTOR_H_
+
+#include <cstddef>
+#include <deque>
+#include <string>
+#include <utility>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "grpcpp/support/server_callback.h"
+#include "grpcpp/support/status.h"
+
+namespace taskgres {
+
+// Subclasses are created with `new` and delete themselves when gRPC is done
+// with the call (the callback-API idiom); override OnStop for clean-up that
+// must happen before that (unsubscribing, stopping timers).
+template <typename Message>
+class QueuedWriteReactor : public grpc::ServerWriteReactor<Message> {
+ public:
+  explicit QueuedWriteReactor(size_t max_queued) : max_queued_(max_queued) {}
+
+  // Queues a message. Returns false when the stream is finishing; when the
+  // queue is full, finishes the stream with OverflowStatus() and returns false.
+  bool Push(Message message) {
+    absl::MutexLock lock(&mutex_);
+    if (finishing_) return false;
+    if (queue_.size() >= max_queued_) {
+      FinishLocked(OverflowStatus(queue_.size()), /*drop_queued=*/true);
+      return false;
+    }
+    queue_.push_back(std::move(message));
+    if (!writing_) {
+      writing_ = true;
+      this->StartWrite(&queue_.front());
+    }
+    return true;
+  }
+
+  // Ends the stream once everything queued so far has been written.
+  void FinishAfterQueued(const grpc::Status& status) {
+    absl::MutexLock lock(&mutex_);
+    FinishLocked(status, /*drop_queued=*/false);
+  }
+
+  // Ends the stream now; queued messages are dropped.
+  void FinishNow(const grpc::Status& status) {
+    absl::MutexLock lock(&mutex_);
+    FinishLocked(status, /*drop_queued=*/true);
+  }
+
+  // True once the stream is ending (cancelled, finished or cut off).
+  bool finishing() {
+    absl::MutexLock lock(&mutex_);
+    return finishing_;
+  }
+
+  void OnWriteDone(bool ok) override {
+    absl::MutexLock lock(&mutex_);
+    writing_ = false;
+    if (!queue_.empty()) queue_.pop_front();  // its write is over: it may go now
+    if (!ok) {
+      FinishLocked(grpc::Status(grpc::StatusCode::UNAVAILABLE, "the stream to the caller broke"), true);
+      return;
+    }
+    if (!queue_.empty() && !finish_sent_) {
+      writing_ = true;
+      this->StartWrite(&queue_.front());
+      return;
+    }
+    if (finishing_ && !finish_sent_) SendFinishLocked();
+  }
+
+  void OnCancel() override { FinishNow(grpc::Status(grpc::StatusCode::CANCELLED, "the caller cancelled")); }
+
+  void OnDone() override {
+    OnStop();
+    delete this;
+  }
+
+ protected:
+  // Runs once, when gRPC is done with the call; nothing may be pushed after it returns.
+  virtual void OnStop() {}
+
+  // Called (under the lock) when the stream starts finishing, for any reason.
+  virtual void OnFinishing() {}
+
+  virtual grpc::Status OverflowStatus(size_t queued) const {
+    return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                        "the stream fell " + std::to_string(queued) +
+                            " messages behind and was closed; subscribe again");
+  }
+
+ private:
+  void FinishLocked(const grpc::Status& status, bool drop_queued) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) {
+    if (!finishing_) {
+      finishing_ = true;
+      status_ = status;
+      OnFinishing();
+    }
+    if (drop_queued) {
+      // The message being written must live until OnWriteDone.
+      while (queue_.size() > (writing_ ? 1u : 0u)) queue_.pop_back();
+    }
+    if (!writing_ && queue_.empty() && !finish_sent_) SendFinishLocked();
+  }
+
+  void SendFinishLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) {
+    finish_sent_ = true;
+    this->Finish(status_);
+  }
+
+  const size_t max_queued_;
+  absl::Mutex mutex_;
+  std::deque<Message> queue_ ABSL_GUARDED_BY(mutex_);  // front is being written when writing_
+  bool writing_ ABSL_GUARDED_BY(mutex_) = false;
+  bool finishing_ ABSL_GUARDED_BY(mutex_) = false;
+  bool finish_sent_ ABSL_GUARDED_BY(mutex_) = false;
+  grpc::Status status_ ABSL_GUARDED_BY(mutex_);
+};
+
+}  // namespace taskgres
+
+#endif  // TASKGRES_LIBS_STREAMING_QUEUED_WRITE_REACTOR_H_
