@@ -4,6 +4,7 @@
 #ifndef TASKGRES_LIBS_STREAMING_QUEUED_WRITE_REACTOR_H_
 #define TASKGRES_LIBS_STREAMING_QUEUED_WRITE_REACTOR_H_
 
+#include <atomic>
 #include <cstddef>
 #include <deque>
 #include <string>
@@ -17,8 +18,8 @@
 namespace taskgres {
 
 // Subclasses are created with `new` and delete themselves when gRPC is done
-// with the call (the callback-API idiom); override OnStop for clean-up that
-// must happen before that (unsubscribing, stopping timers).
+// with the call and no Hold is outstanding (the callback-API idiom); override
+// OnStop for clean-up that must happen first (unsubscribing, stopping timers).
 template <typename Message>
 class QueuedWriteReactor : public grpc::ServerWriteReactor<Message> {
  public:
@@ -79,7 +80,14 @@ class QueuedWriteReactor : public grpc::ServerWriteReactor<Message> {
 
   void OnDone() override {
     OnStop();
-    delete this;
+    Release();  // gRPC's own reference
+  }
+
+  // Keeps the reactor alive across an asynchronous operation (a timer, a
+  // database call) that will call back into it; each Hold needs a Release.
+  void Hold() { references_.fetch_add(1, std::memory_order_relaxed); }
+  void Release() {
+    if (references_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
   }
 
  protected:
@@ -115,6 +123,7 @@ class QueuedWriteReactor : public grpc::ServerWriteReactor<Message> {
   }
 
   const size_t max_queued_;
+  std::atomic<int> references_{1};  // gRPC's, plus one per Hold
   absl::Mutex mutex_;
   std::deque<Message> queue_ ABSL_GUARDED_BY(mutex_);  // front is being written when writing_
   bool writing_ ABSL_GUARDED_BY(mutex_) = false;

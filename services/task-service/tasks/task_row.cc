@@ -1,0 +1,74 @@
+#include "tasks/task_row.h"
+
+#include "dbclient/db_client.h"
+#include "google/protobuf/util/json_util.h"
+#include "google/protobuf/util/time_util.h"
+
+namespace taskgres::tasks {
+namespace {
+
+google::protobuf::Timestamp FromMicros(int64_t micros) {
+  return google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(micros);
+}
+
+}  // namespace
+
+const char* SourceText(v1::TaskSource source) {
+  return source == v1::TASK_SOURCE_FORTUNE ? "FORTUNE" : "MANUAL";
+}
+
+v1::TaskSource SourceFromText(absl::string_view text) {
+  if (text == "FORTUNE") return v1::TASK_SOURCE_FORTUNE;
+  if (text == "MANUAL") return v1::TASK_SOURCE_MANUAL;
+  return v1::TASK_SOURCE_UNSPECIFIED;
+}
+
+const char* RoleText(v1::Role role) { return role == v1::ROLE_ADMIN ? "ADMIN" : "CLIENT"; }
+
+v1::Role RoleFromText(absl::string_view text) {
+  if (text == "ADMIN") return v1::ROLE_ADMIN;
+  if (text == "CLIENT") return v1::ROLE_CLIENT;
+  return v1::ROLE_UNSPECIFIED;
+}
+
+v1::Task ReadTask(const v1::Row& row) {
+  v1::Task task;
+  task.set_id(IntAt(row, 0));
+  task.set_owner(TextAt(row, 1));
+  task.set_description(TextAt(row, 2));
+  task.set_done(BoolAt(row, 3));
+  task.set_source(SourceFromText(TextAt(row, 4)));
+  task.set_version(IntAt(row, 5));
+  *task.mutable_create_time() = FromMicros(IntAt(row, 6));
+  *task.mutable_update_time() = FromMicros(IntAt(row, 7));
+  return task;
+}
+
+std::optional<v1::TaskEvent> ParseTaskChange(const std::string& json) {
+  internal::TaskChange change;
+  google::protobuf::util::JsonParseOptions options;
+  options.ignore_unknown_fields = true;
+  if (!google::protobuf::util::JsonStringToMessage(json, &change, options).ok()) return std::nullopt;
+  v1::TaskEvent event;
+  if (change.op() == "INSERT") {
+    event.set_type(v1::TaskEvent::TYPE_CREATED);
+  } else if (change.op() == "UPDATE") {
+    event.set_type(v1::TaskEvent::TYPE_UPDATED);
+  } else if (change.op() == "DELETE") {
+    event.set_type(v1::TaskEvent::TYPE_DELETED);
+  } else {
+    return std::nullopt;
+  }
+  v1::Task* task = event.mutable_task();
+  task->set_id(change.id());
+  task->set_owner(change.owner());
+  task->set_description(change.description());
+  task->set_done(change.done());
+  task->set_source(SourceFromText(change.source()));
+  task->set_version(change.version());
+  *task->mutable_create_time() = FromMicros(change.create_us());
+  *task->mutable_update_time() = FromMicros(change.update_us());
+  return event;
+}
+
+}  // namespace taskgres::tasks

@@ -1,0 +1,53 @@
+// One WatchTasks stream, subscribed to the hub once the caller is known.
+#ifndef TASKGRES_TASK_SERVICE_WATCH_WATCH_REACTOR_H_
+#define TASKGRES_TASK_SERVICE_WATCH_WATCH_REACTOR_H_
+
+#include <string>
+
+#include "absl/synchronization/mutex.h"
+#include "service_metrics.h"
+#include "streaming/queued_write_reactor.h"
+#include "watch/task_event_hub.h"
+
+namespace taskgres::tasks {
+
+class WatchReactor : public QueuedWriteReactor<v1::TaskEvent>, public TaskEventSubscriber {
+ public:
+  WatchReactor(TaskEventHub& hub, size_t max_buffered, TaskServiceMetrics& metrics)
+      : QueuedWriteReactor(max_buffered), hub_(hub), metrics_(metrics) {}
+
+  // Starts delivering `owner`'s changes ("*" = all), then sends initial
+  // metadata: a client that waits for it knows no later change is missed.
+  // Does nothing if the stream already ended.
+  void Subscribe(const std::string& owner) {
+    absl::MutexLock lock(&subscription_mutex_);
+    if (stopped_) return;
+    subscription_ = hub_.Subscribe(owner, this);
+    subscribed_ = true;
+    metrics_.AddWatchSubscribers(1);
+    StartSendInitialMetadata();
+  }
+
+  void Deliver(const v1::TaskEvent& event) override { Push(event); }
+  void Lost(const grpc::Status& status) override { FinishAfterQueued(status); }
+
+ private:
+  void OnStop() override {
+    absl::MutexLock lock(&subscription_mutex_);
+    stopped_ = true;
+    if (!subscribed_) return;
+    hub_.Unsubscribe(subscription_);  // no Deliver after this
+    metrics_.AddWatchSubscribers(-1);
+  }
+
+  TaskEventHub& hub_;
+  TaskServiceMetrics& metrics_;
+  absl::Mutex subscription_mutex_;
+  bool stopped_ ABSL_GUARDED_BY(subscription_mutex_) = false;
+  bool subscribed_ ABSL_GUARDED_BY(subscription_mutex_) = false;
+  uint64_t subscription_ ABSL_GUARDED_BY(subscription_mutex_) = 0;
+};
+
+}  // namespace taskgres::tasks
+
+#endif  // TASKGRES_TASK_SERVICE_WATCH_WATCH_REACTOR_H_
