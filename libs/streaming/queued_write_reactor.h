@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cstddef>
 #include <deque>
+#include <memory>
 #include <string>
 #include <utility>
 
@@ -27,7 +28,10 @@ class QueuedWriteReactor : public grpc::ServerWriteReactor<Message> {
 
   // Queues a message. Returns false when the stream is finishing; when the
   // queue is full, finishes the stream with OverflowStatus() and returns false.
-  bool Push(Message message) {
+  bool Push(Message message) { return Push(std::make_shared<const Message>(std::move(message))); }
+
+  // The same for a message shared with other streams (fan-out keeps one copy).
+  bool Push(std::shared_ptr<const Message> message) {
     absl::MutexLock lock(&mutex_);
     if (finishing_) return false;
     if (queue_.size() >= max_queued_) {
@@ -37,7 +41,7 @@ class QueuedWriteReactor : public grpc::ServerWriteReactor<Message> {
     queue_.push_back(std::move(message));
     if (!writing_) {
       writing_ = true;
-      this->StartWrite(&queue_.front());
+      this->StartWrite(queue_.front().get());
     }
     return true;
   }
@@ -70,7 +74,7 @@ class QueuedWriteReactor : public grpc::ServerWriteReactor<Message> {
     }
     if (!queue_.empty() && !finish_sent_) {
       writing_ = true;
-      this->StartWrite(&queue_.front());
+      this->StartWrite(queue_.front().get());
       return;
     }
     if (finishing_ && !finish_sent_) SendFinishLocked();
@@ -125,7 +129,7 @@ class QueuedWriteReactor : public grpc::ServerWriteReactor<Message> {
   const size_t max_queued_;
   std::atomic<int> references_{1};  // gRPC's, plus one per Hold
   absl::Mutex mutex_;
-  std::deque<Message> queue_ ABSL_GUARDED_BY(mutex_);  // front is being written when writing_
+  std::deque<std::shared_ptr<const Message>> queue_ ABSL_GUARDED_BY(mutex_);  // front is being written when writing_
   bool writing_ ABSL_GUARDED_BY(mutex_) = false;
   bool finishing_ ABSL_GUARDED_BY(mutex_) = false;
   bool finish_sent_ ABSL_GUARDED_BY(mutex_) = false;

@@ -38,7 +38,7 @@ ABSL_FLAG(absl::Duration, login_failure_window, absl::Minutes(5), "Window for co
 ABSL_FLAG(int, argon2_ops, 2, "Argon2id passes");
 ABSL_FLAG(int, argon2_memory_kib, 19 * 1024, "Argon2id memory per hash, KiB");
 ABSL_FLAG(int, hash_threads, 2, "Threads for password hashing");
-ABSL_FLAG(int, watch_buffer, 256, "Events buffered per WatchTasks stream before a slow one is cut off");
+ABSL_FLAG(int, watch_buffer, 4096, "Events buffered per WatchTasks stream before a slow one is cut off");
 ABSL_FLAG(absl::Duration, db_timeout, absl::Seconds(5), "Deadline of each db-router call");
 ABSL_FLAG(absl::Duration, startup_timeout, absl::Seconds(30),
           "How long to wait for db-router (and the migrations) at start");

@@ -43,7 +43,7 @@ struct TaskServiceOptions {
   // How long an admin's role is trusted before it is read again (so a
   // demoted admin loses their powers quickly, whatever their token says).
   absl::Duration admin_role_ttl = absl::Seconds(5);
-  size_t watch_buffer = 256;
+  size_t watch_buffer = 4096;
 };
 
 // Everything the service uses; owned by main.

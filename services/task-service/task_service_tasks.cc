@@ -287,7 +287,7 @@ grpc::ServerUnaryReactor* TaskServiceImpl::DeleteFortunes(grpc::CallbackServerCo
 
 grpc::ServerWriteReactor<v1::TaskEvent>* TaskServiceImpl::WatchTasks(grpc::CallbackServerContext* context,
                                                                      const v1::WatchTasksRequest* request) {
-  auto* reactor = new WatchReactor(deps_.hub, options_.watch_buffer, deps_.metrics);  // deletes itself
+  auto* reactor = new WatchReactor(context, deps_.hub, options_.watch_buffer, deps_.metrics);  // deletes itself
   reactor->Hold();  // until the caller is known
   // The request may be gone by the time the callback runs (the stream can be
   // cancelled meanwhile): copy what it needs.

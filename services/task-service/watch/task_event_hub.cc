@@ -33,10 +33,10 @@ void TaskEventHub::Unsubscribe(uint64_t id) {
   subscriptions_.erase(id);
 }
 
-void TaskEventHub::Dispatch(const v1::TaskEvent& event) {
+void TaskEventHub::Dispatch(std::shared_ptr<const v1::TaskEvent> event) {
   absl::MutexLock lock(&mutex_);
   for (auto& [id, subscription] : subscriptions_) {
-    if (subscription.owner == "*" || subscription.owner == event.task().owner()) {
+    if (subscription.owner == "*" || subscription.owner == event->task().owner()) {
       subscription.subscriber->Deliver(event);
     }
   }
@@ -74,7 +74,9 @@ void TaskEventHub::Run() {
                                "list your tasks again and watch again"));
           break;
         case v1::ListenEvent::KIND_NOTIFICATION:
-          if (std::optional<v1::TaskEvent> change = ParseTaskChange(event.payload())) Dispatch(*change);
+          if (std::optional<v1::TaskEvent> change = ParseTaskChange(event.payload())) {
+            Dispatch(std::make_shared<const v1::TaskEvent>(*std::move(change)));
+          }
           break;
         default:
           break;

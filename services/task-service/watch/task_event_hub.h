@@ -21,7 +21,7 @@ class TaskEventSubscriber {
  public:
   virtual ~TaskEventSubscriber() = default;
   // A change the subscriber may see. Called on the hub's thread; must not block.
-  virtual void Deliver(const v1::TaskEvent& event) = 0;
+  virtual void Deliver(const std::shared_ptr<const v1::TaskEvent>& event) = 0;
   // The event source broke: changes may have been missed.
   virtual void Lost(const grpc::Status& status) = 0;
 };
@@ -49,7 +49,7 @@ class TaskEventHub {
     TaskEventSubscriber* subscriber;
   };
   void Run();
-  void Dispatch(const v1::TaskEvent& event);
+  void Dispatch(std::shared_ptr<const v1::TaskEvent> event);
   void LoseAll(const grpc::Status& status);
 
   DbClient& db_;

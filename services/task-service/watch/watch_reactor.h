@@ -13,22 +13,24 @@ namespace taskgres::tasks {
 
 class WatchReactor : public QueuedWriteReactor<v1::TaskEvent>, public TaskEventSubscriber {
  public:
-  WatchReactor(TaskEventHub& hub, size_t max_buffered, TaskServiceMetrics& metrics)
-      : QueuedWriteReactor(max_buffered), hub_(hub), metrics_(metrics) {}
+  WatchReactor(grpc::CallbackServerContext* context, TaskEventHub& hub, size_t max_buffered,
+               TaskServiceMetrics& metrics)
+      : QueuedWriteReactor(max_buffered), context_(context), hub_(hub), metrics_(metrics) {}
 
   // Starts delivering `owner`'s changes ("*" = all), then sends initial
-  // metadata: a client that waits for it knows no later change is missed.
-  // Does nothing if the stream already ended.
+  // metadata `x-taskgres-watch: active`: a client that waits for it knows no
+  // later change is missed. Does nothing if the stream already ended.
   void Subscribe(const std::string& owner) {
     absl::MutexLock lock(&subscription_mutex_);
     if (stopped_) return;
     subscription_ = hub_.Subscribe(owner, this);
     subscribed_ = true;
     metrics_.AddWatchSubscribers(1);
+    context_->AddInitialMetadata("x-taskgres-watch", "active");
     StartSendInitialMetadata();
   }
 
-  void Deliver(const v1::TaskEvent& event) override { Push(event); }
+  void Deliver(const std::shared_ptr<const v1::TaskEvent>& event) override { Push(event); }
   void Lost(const grpc::Status& status) override { FinishAfterQueued(status); }
 
  private:
@@ -40,6 +42,7 @@ class WatchReactor : public QueuedWriteReactor<v1::TaskEvent>, public TaskEventS
     metrics_.AddWatchSubscribers(-1);
   }
 
+  grpc::CallbackServerContext* context_;
   TaskEventHub& hub_;
   TaskServiceMetrics& metrics_;
   absl::Mutex subscription_mutex_;

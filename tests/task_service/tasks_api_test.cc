@@ -1,0 +1,336 @@
+// The tasks API over real gRPC against a real cluster: validation, read-your-
+// writes through replicas, idempotent creates, optimistic concurrency,
+// pagination, and restarts.
+#include <atomic>
+#include <condition_variable>
+#include <set>
+#include <thread>
+
+#include "grpcpp/generic/generic_stub.h"
+#include "gtest/gtest.h"
+#include "stack/full_stack.h"
+
+namespace taskgres::testing {
+namespace {
+
+class TasksApiTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    stack_ = FullStack::Start().release();
+    ASSERT_NE(stack_, nullptr);
+  }
+  static void TearDownTestSuite() { delete stack_; }
+  void SetUp() override { ASSERT_NE(stack_, nullptr); }
+
+  static FullStack* stack_;
+};
+
+FullStack* TasksApiTest::stack_ = nullptr;
+
+void ExpectInvalid(const grpc::Status& status, const std::string& message_part) {
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << status.error_message();
+  EXPECT_NE(status.error_message().find(message_part), std::string::npos) << status.error_message();
+}
+
+TEST_F(TasksApiTest, EveryValidationRuleHasAClearMessage) {
+  TaskClient user = stack_->NewUser("validator");
+  v1::Task task;
+  ExpectInvalid(user.Create("", &task), "Can't add an empty task");
+  ExpectInvalid(user.Create("   \n ", &task), "Can't add an empty task");
+  ExpectInvalid(user.Create(std::string(1001, 'x'), &task), "at most 1000 characters");
+  ExpectInvalid(user.Create("tab\tinside", &task), "control character");
+  ExpectInvalid(user.Create("task", &task, "", std::string(65, 'r')), "request_id");
+
+  TaskClient anonymous = stack_->Anonymous();
+  v1::RegisterRequest request;
+  v1::User created;
+  for (const auto& [username, password, part] :
+       std::vector<std::tuple<std::string, std::string, std::string>>{
+           {"ab", "long-enough", "3 to 32 characters"},
+           {"UPPER", "long-enough", "lower-case"},
+           {"has space", "long-enough", "lower-case"},
+           {std::string(33, 'a'), "long-enough", "3 to 32"},
+           {"okname", "short", "8 to 128 bytes"},
+           {"okname", std::string(129, 'p'), "8 to 128 bytes"}}) {
+    request.set_username(username);
+    request.set_password(password);
+    ExpectInvalid(anonymous.stub().Register(anonymous.Context().get(), request, &created), part);
+  }
+  ExpectInvalid(anonymous.Login("x", "long-enough"), "3 to 32");
+
+  v1::UpdateTaskRequest update;
+  update.set_id(1);
+  ExpectInvalid(user.stub().UpdateTask(user.Context().get(), update, &task), "nothing to change");
+  ASSERT_TRUE(user.Create("fine", &task).ok());
+  update.set_id(task.id());
+  update.set_description("");
+  ExpectInvalid(user.stub().UpdateTask(user.Context().get(), update, &task), "Can't add an empty task");
+
+  v1::ListTasksRequest list;
+  list.set_page_size(5000);
+  v1::ListTasksResponse listed;
+  ExpectInvalid(user.stub().ListTasks(user.Context().get(), list, &listed), "page_size");
+  list.set_page_size(10);
+  list.set_page_token("not-a-token");
+  ExpectInvalid(user.stub().ListTasks(user.Context().get(), list, &listed), "page token");
+}
+
+TEST_F(TasksApiTest, InvalidUtf8NeverReachesTheDatabase) {
+  // Protobuf clients refuse to send invalid UTF-8 in string fields; a raw
+  // client can. The server must refuse it and store nothing.
+  TaskClient user = stack_->NewUser("rawclient");
+  const std::string description = "bad \xff utf8";
+  std::string body;
+  body.push_back(0x0A);  // field 1 (description), length-delimited
+  body.push_back(static_cast<char>(description.size()));
+  body += description;
+  grpc::Slice slice(body);
+  grpc::ByteBuffer request(&slice, 1);
+  grpc::GenericStub stub(Channel(stack_->task->address()));
+  auto context = user.Context();
+  grpc::ByteBuffer response;
+  std::mutex mutex;
+  std::condition_variable done_cv;
+  bool done = false;
+  grpc::Status status;
+  stub.UnaryCall(context.get(), "/taskgres.v1.TaskService/CreateTask", grpc::StubOptions(), &request, &response,
+                 [&](grpc::Status s) {
+                   std::lock_guard lock(mutex);
+                   status = std::move(s);
+                   done = true;
+                   done_cv.notify_one();
+                 });
+  std::unique_lock lock(mutex);
+  done_cv.wait(lock, [&] { return done; });
+  EXPECT_FALSE(status.ok());
+  std::cout << "invalid UTF-8 answered with code " << status.error_code() << ": " << status.error_message() << "\n";
+  auto primary = stack_->Primary();
+  EXPECT_EQ(primary->Scalar("SELECT count(*) FROM tasks WHERE owner = 'rawclient'"), "0");
+}
+
+TEST_F(TasksApiTest, DescriptionsAreTrimmedAndStoredVerbatimIncludingSqlInjection) {
+  TaskClient user = stack_->NewUser("verbatim");
+  const std::vector<std::string> texts = {"'); DROP TABLE tasks; --", "Robert'); DELETE FROM users;--",
+                                          "$1 $$ \\x00 %s {}", "multi\nline", "emoji \xf0\x9f\x98\x80 café"};
+  for (const std::string& text : texts) {
+    v1::Task task;
+    ASSERT_TRUE(user.Create("  " + text + " \n", &task).ok()) << text;
+    EXPECT_EQ(task.description(), text);
+  }
+  std::vector<v1::Task> tasks;
+  ASSERT_TRUE(user.List("", &tasks).ok());
+  ASSERT_EQ(tasks.size(), texts.size());
+  for (size_t i = 0; i < texts.size(); ++i) EXPECT_EQ(tasks[i].description(), texts[i]);
+  auto primary = stack_->Primary();
+  EXPECT_EQ(primary->Scalar("SELECT count(*) FROM users WHERE username = 'verbatim'"), "1");
+}
+
+TEST_F(TasksApiTest, CreateThenListAlwaysShowsTheNewTask) {
+  TaskClient user = stack_->NewUser("ryw");
+  // A client that ignores x-taskgres-lsn: the service remembers the write itself.
+  int missing = 0;
+  std::set<int64_t> created;
+  for (int i = 0; i < 500; ++i) {
+    v1::Task task;
+    ASSERT_TRUE(user.Create("task " + std::to_string(i), &task).ok());
+    created.insert(task.id());
+    v1::ListTasksRequest request;
+    request.set_page_size(1);
+    request.set_page_token("");
+    v1::TaskFilter filter;
+    // Newest task only: list after the previous id.
+    std::vector<v1::Task> tasks;
+    v1::ListTasksResponse response;
+    request.set_page_size(1000);
+    ASSERT_TRUE(user.stub().ListTasks(user.Context().get(), request, &response).ok());
+    bool seen = false;
+    for (const v1::Task& listed : response.tasks()) seen |= listed.id() == task.id();
+    if (!seen && response.next_page_token().empty()) ++missing;
+  }
+  EXPECT_EQ(missing, 0);
+  std::vector<v1::Task> all;
+  ASSERT_TRUE(user.List("", &all).ok());
+  EXPECT_EQ(all.size(), created.size());
+}
+
+TEST_F(TasksApiTest, LsnMetadataRoundTripsToAnotherConnection) {
+  TaskClient writer = stack_->NewUser("lsn-writer");
+  v1::CreateTaskRequest request;
+  request.set_description("seen everywhere");
+  auto context = writer.Context();
+  v1::Task task;
+  ASSERT_TRUE(writer.stub().CreateTask(context.get(), request, &task).ok());
+  auto lsn = context->GetServerInitialMetadata().find("x-taskgres-lsn");
+  ASSERT_NE(lsn, context->GetServerInitialMetadata().end());
+  const std::string lsn_text(lsn->second.data(), lsn->second.size());
+  EXPECT_NE(lsn_text.find('/'), std::string::npos) << lsn_text;
+  // A fresh channel sending the LSN back sees the task.
+  TaskClient reader(stack_->task->address(), writer.token());
+  auto read_context = reader.Context();
+  read_context->AddMetadata("x-taskgres-lsn", lsn_text);
+  v1::ListTasksResponse response;
+  ASSERT_TRUE(reader.stub().ListTasks(read_context.get(), v1::ListTasksRequest(), &response).ok());
+  ASSERT_EQ(response.tasks_size(), 1);
+  EXPECT_EQ(response.tasks(0).id(), task.id());
+}
+
+TEST_F(TasksApiTest, RetriedCreateWithTheSameRequestIdMakesOneTask) {
+  TaskClient user = stack_->NewUser("retrier");
+  std::vector<std::thread> retries;
+  std::atomic<int> ok{0};
+  std::mutex mutex;
+  std::set<int64_t> ids;
+  for (int i = 0; i < 8; ++i) {
+    retries.emplace_back([&] {
+      TaskClient client(stack_->task->address(), user.token());
+      v1::Task task;
+      grpc::Status status = client.Create("pay the rent", &task, "", "req-42");
+      if (status.ok()) {
+        ++ok;
+        std::lock_guard lock(mutex);
+        ids.insert(task.id());
+      } else {
+        // A retry racing the first insert may be told to retry again.
+        EXPECT_EQ(status.error_code(), grpc::StatusCode::ABORTED) << status.error_message();
+      }
+    });
+  }
+  for (auto& thread : retries) thread.join();
+  v1::Task again;
+  ASSERT_TRUE(user.Create("pay the rent", &again, "", "req-42").ok());
+  ids.insert(again.id());
+  EXPECT_EQ(ids.size(), 1u);
+  EXPECT_GE(ok.load(), 1);
+  auto primary = stack_->Primary();
+  EXPECT_EQ(primary->Scalar("SELECT count(*) FROM tasks WHERE owner = 'retrier'"), "1");
+}
+
+TEST_F(TasksApiTest, ConcurrentUpdatesWithTheSameVersionHaveOneWinner) {
+  TaskClient user = stack_->NewUser("racer");
+  v1::Task task;
+  ASSERT_TRUE(user.Create("contested", &task).ok());
+  std::atomic<int> won{0};
+  std::atomic<int> aborted{0};
+  std::vector<std::thread> racers;
+  for (int i = 0; i < 10; ++i) {
+    racers.emplace_back([&, i] {
+      TaskClient client(stack_->task->address(), user.token());
+      v1::UpdateTaskRequest request;
+      request.set_id(task.id());
+      request.set_description("winner " + std::to_string(i));
+      request.set_expected_version(task.version());
+      v1::Task updated;
+      grpc::Status status = client.stub().UpdateTask(client.Context().get(), request, &updated);
+      if (status.ok()) {
+        ++won;
+        EXPECT_EQ(updated.version(), task.version() + 1);
+      } else {
+        EXPECT_EQ(status.error_code(), grpc::StatusCode::ABORTED) << status.error_message();
+        EXPECT_NE(status.error_message().find("changed by someone else"), std::string::npos);
+        ++aborted;
+      }
+    });
+  }
+  for (auto& racer : racers) racer.join();
+  EXPECT_EQ(won.load(), 1);
+  EXPECT_EQ(aborted.load(), 9);
+}
+
+TEST_F(TasksApiTest, UpdateAndDeleteBehave) {
+  TaskClient user = stack_->NewUser("editor");
+  v1::Task task;
+  ASSERT_TRUE(user.Create("draft", &task).ok());
+  v1::UpdateTaskRequest request;
+  request.set_id(task.id());
+  request.set_done(true);
+  v1::Task updated;
+  ASSERT_TRUE(user.stub().UpdateTask(user.Context().get(), request, &updated).ok());
+  EXPECT_TRUE(updated.done());
+  EXPECT_EQ(updated.description(), "draft");
+  EXPECT_EQ(updated.version(), 2);
+  EXPECT_GE(updated.update_time().seconds(), task.create_time().seconds());
+  v1::DeleteTaskRequest remove;
+  remove.set_id(task.id());
+  v1::DeleteTaskResponse removed;
+  ASSERT_TRUE(user.stub().DeleteTask(user.Context().get(), remove, &removed).ok());
+  EXPECT_EQ(user.stub().DeleteTask(user.Context().get(), remove, &removed).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+}
+
+TEST_F(TasksApiTest, PaginationIsStableAndFiltersWork) {
+  TaskClient user = stack_->NewUser("pager");
+  for (int i = 0; i < 25; ++i) {
+    v1::Task task;
+    ASSERT_TRUE(user.Create("item " + std::to_string(i), &task).ok());
+    if (i % 5 == 0) {
+      v1::UpdateTaskRequest done;
+      done.set_id(task.id());
+      done.set_done(true);
+      ASSERT_TRUE(user.stub().UpdateTask(user.Context().get(), done, &task).ok());
+    }
+  }
+  std::vector<int64_t> ids;
+  std::string token;
+  int pages = 0;
+  do {
+    v1::ListTasksRequest request;
+    request.set_page_size(10);
+    request.set_page_token(token);
+    v1::ListTasksResponse response;
+    ASSERT_TRUE(user.stub().ListTasks(user.Context().get(), request, &response).ok());
+    for (const v1::Task& task : response.tasks()) ids.push_back(task.id());
+    token = response.next_page_token();
+    ++pages;
+  } while (!token.empty());
+  EXPECT_EQ(pages, 3);
+  ASSERT_EQ(ids.size(), 25u);
+  EXPECT_TRUE(std::is_sorted(ids.begin(), ids.end()));
+  std::vector<v1::Task> done;
+  v1::TaskFilter filter;
+  filter.set_done(true);
+  ASSERT_TRUE(user.List("", &done, filter).ok());
+  EXPECT_EQ(done.size(), 5u);
+  filter.Clear();
+  filter.set_source(v1::TASK_SOURCE_FORTUNE);
+  ASSERT_TRUE(user.List("", &done, filter).ok());
+  EXPECT_EQ(done.size(), 0u);
+}
+
+TEST_F(TasksApiTest, RestartKeepsDataAndDoesNotRerunMigrations) {
+  TaskClient user = stack_->NewUser("survivor");
+  v1::Task task;
+  ASSERT_TRUE(user.Create("still here after a restart", &task).ok());
+  auto primary = stack_->Primary();
+  const auto before = primary->Query("SELECT version, applied_at::text FROM schema_migrations ORDER BY version");
+  ASSERT_TRUE(before.has_value());
+  ASSERT_FALSE(before->empty());
+
+  ASSERT_TRUE(stack_->RestartTaskService());
+  const auto after = primary->Query("SELECT version, applied_at::text FROM schema_migrations ORDER BY version");
+  EXPECT_EQ(after, before);
+  TaskClient again = stack_->Anonymous();
+  ASSERT_TRUE(again.Login("survivor", "password-survivor").ok());
+  std::vector<v1::Task> tasks;
+  ASSERT_TRUE(again.List("", &tasks).ok());
+  ASSERT_EQ(tasks.size(), 1u);
+  EXPECT_EQ(tasks[0].description(), "still here after a restart");
+  // The token issued before the restart is still valid (same key).
+  std::vector<v1::Task> with_old_token;
+  TaskClient old(stack_->task->address(), user.token());
+  EXPECT_TRUE(old.List("", &with_old_token).ok());
+}
+
+TEST_F(TasksApiTest, RegistrationCanBeTurnedOff) {
+  ASSERT_TRUE(stack_->RestartTaskService({"--allow-registration=false"}));
+  TaskClient anonymous = stack_->Anonymous();
+  v1::RegisterRequest request;
+  request.set_username("latecomer");
+  request.set_password("long-enough");
+  v1::User user;
+  EXPECT_EQ(anonymous.stub().Register(anonymous.Context().get(), request, &user).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  ASSERT_TRUE(stack_->RestartTaskService());
+}
+
+}  // namespace
+}  // namespace taskgres::testing
