@@ -49,14 +49,16 @@ const prometheus::Histogram::BucketBoundaries& LatencyBuckets() {
 
 class MetricsInterceptor : public grpc::experimental::Interceptor {
  public:
-  explicit MetricsInterceptor(GrpcServerMetrics::MethodSeries& series)
-      : series_(series), start_(std::chrono::steady_clock::now()) {
+  MetricsInterceptor(GrpcServerMetrics& metrics, GrpcServerMetrics::MethodSeries& series)
+      : metrics_(metrics), series_(series), start_(std::chrono::steady_clock::now()) {
     series_.started->Increment();
+    metrics_.AddInFlight(1);
   }
 
   ~MetricsInterceptor() override {
     // A call torn down without sending a status was cancelled.
     if (!finished_) Finish(grpc::StatusCode::CANCELLED);
+    metrics_.AddInFlight(-1);
   }
 
   void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
@@ -78,6 +80,7 @@ class MetricsInterceptor : public grpc::experimental::Interceptor {
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count());
   }
 
+  GrpcServerMetrics& metrics_;
   GrpcServerMetrics::MethodSeries& series_;
   std::chrono::steady_clock::time_point start_;
   bool finished_ = false;
@@ -90,7 +93,7 @@ class MetricsInterceptorFactory : public grpc::experimental::ServerInterceptorFa
   grpc::experimental::Interceptor* CreateServerInterceptor(
       grpc::experimental::ServerRpcInfo* info) override {
     // gRPC takes ownership of the interceptor and deletes it when the call ends.
-    return new MetricsInterceptor(metrics_.SeriesFor(info->method(), info->type()));
+    return new MetricsInterceptor(metrics_, metrics_.SeriesFor(info->method(), info->type()));
   }
 
  private:

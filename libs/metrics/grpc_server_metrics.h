@@ -3,6 +3,7 @@
 #define TASKGRES_LIBS_METRICS_GRPC_SERVER_METRICS_H_
 
 #include <array>
+#include <atomic>
 #include <memory>
 #include <string>
 #include <vector>
@@ -39,6 +40,10 @@ class GrpcServerMetrics {
   // An interceptor factory for ServerBuilder; it must not outlive this object.
   std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface> MakeInterceptorFactory();
 
+  // Calls started and not yet finished (including health checks).
+  int in_flight() const { return in_flight_.load(std::memory_order_acquire); }
+  void AddInFlight(int delta) { in_flight_.fetch_add(delta, std::memory_order_acq_rel); }
+
   // Series for a full method name ("/pkg.Service/Method"); created on first
   // use for methods not known up front.
   MethodSeries& SeriesFor(const char* method, grpc::experimental::ServerRpcInfo::Type type);
@@ -56,6 +61,7 @@ class GrpcServerMetrics {
   absl::flat_hash_map<std::string, MethodSeries> known_;
   absl::Mutex mutex_;
   absl::flat_hash_map<std::string, std::unique_ptr<MethodSeries>> late_ ABSL_GUARDED_BY(mutex_);
+  std::atomic<int> in_flight_{0};
 };
 
 }  // namespace taskgres

@@ -8,6 +8,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "absl/time/clock.h"
+
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "flags/env_flags.h"
@@ -184,11 +186,17 @@ void ServiceServer::Shutdown() {
     }
   });
   SetServing(false);
+  // Streams never end by themselves: end them now rather than at the deadline.
+  streams_.CloseAll(grpc::Status(grpc::StatusCode::UNAVAILABLE, "the server is shutting down; reconnect"));
   if (grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService()) {
     health->Shutdown();
   }
-  server_->Shutdown(std::chrono::system_clock::now() +
-                    absl::ToChronoMilliseconds(options_.drain_timeout));
+  // Let in-flight calls finish (bounded), then shut down with a short grace.
+  // gRPC's own Shutdown(deadline) would also wait out the deadline for idle
+  // client connections, which never close by themselves.
+  const absl::Time drain_until = absl::Now() + options_.drain_timeout;
+  while (grpc_metrics_->in_flight() > 0 && absl::Now() < drain_until) absl::SleepFor(absl::Milliseconds(5));
+  server_->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(100));
   server_->Wait();
   shutdown_finished_.Notify();
   log::Info("stopped");

@@ -15,6 +15,7 @@
 #include "grpcpp/server.h"
 #include "metrics/grpc_server_metrics.h"
 #include "metrics/metrics_endpoint.h"
+#include "streaming/stream_registry.h"
 
 namespace taskgres {
 
@@ -64,6 +65,9 @@ class ServiceServer {
   // Sets the health status of the whole server and each service.
   void SetServing(bool serving);
 
+  // Long-lived streams register here so shutdown can end them promptly.
+  StreamRegistry& streams() { return streams_; }
+
   // Port actually bound (after Start).
   int port() const { return port_; }
 
@@ -83,6 +87,7 @@ class ServiceServer {
   std::unique_ptr<MetricsEndpoint> metrics_;
   std::unique_ptr<GrpcServerMetrics> grpc_metrics_;
   std::vector<grpc::Service*> services_;
+  StreamRegistry streams_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
   bool shut_down_ = false;

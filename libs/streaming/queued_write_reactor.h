@@ -15,6 +15,7 @@
 #include "absl/synchronization/mutex.h"
 #include "grpcpp/support/server_callback.h"
 #include "grpcpp/support/status.h"
+#include "streaming/stream_registry.h"
 
 namespace taskgres {
 
@@ -24,7 +25,13 @@ namespace taskgres {
 template <typename Message>
 class QueuedWriteReactor : public grpc::ServerWriteReactor<Message> {
  public:
-  explicit QueuedWriteReactor(size_t max_queued) : max_queued_(max_queued) {}
+  // With a registry, the stream is ended when the server shuts down.
+  explicit QueuedWriteReactor(size_t max_queued, StreamRegistry* registry = nullptr)
+      : max_queued_(max_queued), registry_(registry) {
+    if (registry_ != nullptr) {
+      registration_ = registry_->Add([this](const grpc::Status& status) { FinishNow(status); });
+    }
+  }
 
   // Queues a message. Returns false when the stream is finishing; when the
   // queue is full, finishes the stream with OverflowStatus() and returns false.
@@ -83,6 +90,7 @@ class QueuedWriteReactor : public grpc::ServerWriteReactor<Message> {
   void OnCancel() override { FinishNow(grpc::Status(grpc::StatusCode::CANCELLED, "the caller cancelled")); }
 
   void OnDone() override {
+    if (registry_ != nullptr) registry_->Remove(registration_);
     OnStop();
     Release();  // gRPC's own reference
   }
@@ -127,6 +135,8 @@ class QueuedWriteReactor : public grpc::ServerWriteReactor<Message> {
   }
 
   const size_t max_queued_;
+  StreamRegistry* const registry_;
+  uint64_t registration_ = 0;
   std::atomic<int> references_{1};  // gRPC's, plus one per Hold
   absl::Mutex mutex_;
   std::deque<std::shared_ptr<const Message>> queue_ ABSL_GUARDED_BY(mutex_);  // front is being written when writing_

@@ -155,7 +155,7 @@ grpc::ServerWriteReactor<v1::ListenEvent>* DbRouterService::Listen(grpc::Callbac
     return new Refusal(problem);
   }
   // Owned by gRPC until OnDone, where it deletes itself.
-  return new ListenReactor(hub_, request->channel(), listen_buffer_);
+  return new ListenReactor(hub_, request->channel(), listen_buffer_, streams_);
 }
 
 grpc::ServerUnaryReactor* DbRouterService::GetTopology(grpc::CallbackServerContext* context,

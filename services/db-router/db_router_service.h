@@ -8,6 +8,7 @@
 #include "auth/service_credential.h"
 #include "listen/notification_hub.h"
 #include "routing/router.h"
+#include "streaming/stream_registry.h"
 #include "taskgres/v1/db_router.grpc.pb.h"
 #include "topology/topology_monitor.h"
 
@@ -16,8 +17,9 @@ namespace taskgres::router {
 class DbRouterService final : public v1::DbRouter::CallbackService {
  public:
   DbRouterService(Router& router, TopologyMonitor& monitor, NotificationHub& hub,
-                  const ServiceCredential& credential, size_t listen_buffer)
-      : router_(router), monitor_(monitor), hub_(hub), credential_(credential), listen_buffer_(listen_buffer) {}
+                  const ServiceCredential& credential, size_t listen_buffer, StreamRegistry& streams)
+      : router_(router), monitor_(monitor), hub_(hub), credential_(credential), listen_buffer_(listen_buffer),
+        streams_(streams) {}
 
   grpc::ServerUnaryReactor* Execute(grpc::CallbackServerContext* context, const v1::ExecuteRequest* request,
                                     v1::ExecuteResponse* response) override;
@@ -36,6 +38,7 @@ class DbRouterService final : public v1::DbRouter::CallbackService {
   NotificationHub& hub_;
   const ServiceCredential& credential_;
   const size_t listen_buffer_;
+  StreamRegistry& streams_;
 };
 
 }  // namespace taskgres::router

@@ -101,7 +101,7 @@ int Main(int argc, char** argv) {
   router.SetTopology(&monitor);
   NotificationHub hub(monitor, pool_settings.connect_timeout);
   DbRouterService service(router, monitor, hub, *credential,
-                          static_cast<size_t>(std::max(1, absl::GetFlag(FLAGS_listen_buffer))));
+                          static_cast<size_t>(std::max(1, absl::GetFlag(FLAGS_listen_buffer))), (*server)->streams());
   (*server)->AddService(&service);
   // Bind first, so a taken port is reported before waiting for the database.
   if (absl::Status started = (*server)->Start(); !started.ok()) ExitWithStartupError(started);

@@ -54,7 +54,7 @@ bool Transient(const grpc::Status& status) {
 
 GenerateReactor::GenerateReactor(grpc::CallbackServerContext* context, GeneratorDeps deps,
                                  const v1::GenerateRequest& request)
-    : QueuedWriteReactor(16),
+    : QueuedWriteReactor(16, &deps.streams),
       context_(context),
       deps_(deps),
       owner_(request.owner()),

@@ -13,6 +13,7 @@
 #include "fortune_metrics.h"
 #include "generator_registry.h"
 #include "streaming/queued_write_reactor.h"
+#include "streaming/stream_registry.h"
 #include "taskgres/v1/fortune_service.pb.h"
 #include "timer/timer_queue.h"
 
@@ -24,6 +25,7 @@ struct GeneratorDeps {
   GeneratorRegistry& registry;
   TimerQueue& timers;
   FortuneMetrics& metrics;
+  StreamRegistry& streams;
   // Attempts per fortune when the database is unavailable, and the first
   // pause between them (doubling, at most 1 s).
   int insert_attempts = 5;

@@ -53,7 +53,7 @@ int Main(int argc, char** argv) {
               *credential, absl::GetFlag(FLAGS_db_timeout));
   GeneratorRegistry registry;
   TimerQueue timers;
-  GeneratorDeps deps{db, *book, registry, timers, metrics};
+  GeneratorDeps deps{db, *book, registry, timers, metrics, (*server)->streams()};
   deps.insert_attempts = std::max(1, absl::GetFlag(FLAGS_insert_attempts));
   FortuneServiceImpl service(deps, *credential);
   (*server)->AddService(&service);

@@ -97,7 +97,8 @@ int Main(int argc, char** argv) {
   service_options.token_ttl = absl::GetFlag(FLAGS_token_ttl);
   service_options.login_failure_delay = absl::GetFlag(FLAGS_login_failure_delay);
   service_options.watch_buffer = static_cast<size_t>(std::max(1, absl::GetFlag(FLAGS_watch_buffer)));
-  TaskServiceImpl service({db, *signer, hasher, cpu, throttle, hub, *fortunes, *credential, metrics, lsns, timers},
+  TaskServiceImpl service({db, *signer, hasher, cpu, throttle, hub, *fortunes, *credential, metrics, lsns, timers,
+                          (*server)->streams()},
                           service_options);
   (*server)->AddService(&service);
   if (absl::Status started = (*server)->Start(); !started.ok()) ExitWithStartupError(started);

@@ -23,6 +23,7 @@
 #include "tasks/write_lsn_memory.h"
 #include "taskgres/v1/fortune_service.grpc.pb.h"
 #include "taskgres/v1/task_service.grpc.pb.h"
+#include "streaming/stream_registry.h"
 #include "timer/timer_queue.h"
 #include "watch/task_event_hub.h"
 
@@ -59,6 +60,7 @@ struct TaskServiceDeps {
   TaskServiceMetrics& metrics;
   WriteLsnMemory& lsns;
   TimerQueue& timers;
+  StreamRegistry& streams;
 };
 
 class TaskServiceImpl final : public v1::TaskService::CallbackService {

@@ -287,7 +287,7 @@ grpc::ServerUnaryReactor* TaskServiceImpl::DeleteFortunes(grpc::CallbackServerCo
 
 grpc::ServerWriteReactor<v1::TaskEvent>* TaskServiceImpl::WatchTasks(grpc::CallbackServerContext* context,
                                                                      const v1::WatchTasksRequest* request) {
-  auto* reactor = new WatchReactor(context, deps_.hub, options_.watch_buffer, deps_.metrics);  // deletes itself
+  auto* reactor = new WatchReactor(context, deps_.hub, options_.watch_buffer, deps_.metrics, deps_.streams);  // deletes itself
   reactor->Hold();  // until the caller is known
   // The request may be gone by the time the callback runs (the stream can be
   // cancelled meanwhile): copy what it needs.
@@ -309,7 +309,7 @@ grpc::ServerWriteReactor<v1::TaskEvent>* TaskServiceImpl::WatchTasks(grpc::Callb
 
 grpc::ServerWriteReactor<v1::Task>* TaskServiceImpl::GenerateFortunes(grpc::CallbackServerContext* context,
                                                                       const v1::GenerateFortunesRequest* request) {
-  auto* relay = new FortuneRelay(context, deps_.fortunes, deps_.credential, deps_.metrics);  // deletes itself
+  auto* relay = new FortuneRelay(context, deps_.fortunes, deps_.credential, deps_.metrics, deps_.streams);  // deletes itself
   if (request->interval_ms() != 0 && request->interval_ms() < 100) {
     relay->FinishNow(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "interval_ms must be at least 100 (0 = 5000)"));
     return relay;

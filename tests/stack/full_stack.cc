@@ -56,7 +56,7 @@ grpc::Status TaskClient::List(const std::string& owner, std::vector<v1::Task>* t
 std::vector<std::string> FullStack::TaskServiceArgs(const std::vector<std::string>& extra) const {
   std::vector<std::string> args = {
       "--listen=127.0.0.1:" + std::to_string(task_port),
-      "--metrics-listen=127.0.0.1:" + std::to_string(FreePort()),
+      "--metrics-listen=127.0.0.1:" + std::to_string(task_metrics_port),
       "--db-router=" + router->address(),
       "--fortune-service=" + fortune->address(),
       "--service-token-file=" + service_token_file,
@@ -80,11 +80,14 @@ std::unique_ptr<FullStack> FullStack::Start(const std::vector<std::string>& task
   stack->admin_password = RandomToken(20);
   stack->admin_password_file = WriteSecretFile("admin-password", stack->admin_password);
   stack->router_port = FreePort();
+  stack->router_metrics_port = FreePort();
+  stack->fortune_metrics_port = FreePort();
+  stack->task_metrics_port = FreePort();
   stack->router = ServiceProcess::Start(
       "db-router", BinaryPath("services/db-router/db-router"),
       {"--db-hosts=" + stack->cluster->hosts(), "--db-password-file=" + stack->cluster->password_file(),
        "--service-token-file=" + stack->service_token_file, "--listen=127.0.0.1:" + std::to_string(stack->router_port),
-       "--metrics-listen=127.0.0.1:" + std::to_string(FreePort())},
+       "--metrics-listen=127.0.0.1:" + std::to_string(stack->router_metrics_port)},
       stack->router_port);
   if (stack->router == nullptr) return nullptr;
   stack->fortune_port = FreePort();
@@ -92,7 +95,7 @@ std::unique_ptr<FullStack> FullStack::Start(const std::vector<std::string>& task
       "fortune-service", BinaryPath("services/fortune-service/fortune-service"),
       {"--db-router=" + stack->router->address(), "--service-token-file=" + stack->service_token_file,
        "--listen=127.0.0.1:" + std::to_string(stack->fortune_port),
-       "--metrics-listen=127.0.0.1:" + std::to_string(FreePort())},
+       "--metrics-listen=127.0.0.1:" + std::to_string(stack->fortune_metrics_port)},
       stack->fortune_port);
   if (stack->fortune == nullptr) return nullptr;
   stack->task_port = FreePort();

@@ -47,6 +47,9 @@ struct FullStack {
   int router_port = 0;
   int fortune_port = 0;
   int task_port = 0;
+  int router_metrics_port = 0;
+  int fortune_metrics_port = 0;
+  int task_metrics_port = 0;
   std::unique_ptr<ServiceProcess> router;
   std::unique_ptr<ServiceProcess> fortune;
   std::unique_ptr<ServiceProcess> task;

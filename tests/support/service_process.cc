@@ -9,6 +9,8 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <mutex>
+#include <set>
 #include <random>
 #include <sstream>
 #include <thread>
@@ -80,19 +82,27 @@ std::string WriteSecretFile(const std::string& name, const std::string& content)
 }
 
 int FreePort() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  address.sin_port = 0;
-  int port = -1;
-  if (bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0) {
-    socklen_t length = sizeof(address);
-    getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
-    port = ntohs(address.sin_port);
+  // Never hand out the same port twice in one test process: the kernel may
+  // offer a just-closed ephemeral port again before the caller binds it.
+  static std::mutex mutex;
+  static std::set<int> handed_out;
+  std::lock_guard lock(mutex);
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    const int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    address.sin_port = 0;
+    int port = -1;
+    if (bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0) {
+      socklen_t length = sizeof(address);
+      getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
+      port = ntohs(address.sin_port);
+    }
+    close(fd);
+    if (port > 0 && handed_out.insert(port).second) return port;
   }
-  close(fd);
-  return port;
+  return -1;
 }
 
 std::shared_ptr<grpc::Channel> Channel(const std::string& address) {
@@ -115,9 +125,20 @@ std::optional<int> HealthStatus(const std::string& address, const std::string& s
   return static_cast<int>(response.status());
 }
 
+std::optional<int> HealthStatusTls(const std::string& address, const std::string& root_pem) {
+  grpc::SslCredentialsOptions options;
+  options.pem_root_certs = root_pem;
+  auto stub = grpc::health::v1::Health::NewStub(grpc::CreateChannel(address, grpc::SslCredentials(options)));
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  grpc::health::v1::HealthCheckResponse response;
+  if (!stub->Check(&context, grpc::health::v1::HealthCheckRequest(), &response).ok()) return std::nullopt;
+  return static_cast<int>(response.status());
+}
+
 std::unique_ptr<ServiceProcess> ServiceProcess::Start(const std::string& name, const std::string& binary,
                                                       const std::vector<std::string>& args, int grpc_port,
-                                                      std::chrono::milliseconds timeout) {
+                                                      std::chrono::milliseconds timeout, std::function<bool()> ready) {
   const std::string log_path = ::testing::TempDir() + name + "-" + RandomToken(8) + ".log";
   const pid_t pid = Spawn(binary, args, log_path);
   std::unique_ptr<ServiceProcess> process(new ServiceProcess(name, pid, grpc_port, log_path));
@@ -128,10 +149,10 @@ std::unique_ptr<ServiceProcess> ServiceProcess::Start(const std::string& name, c
                     << process->log();
       return nullptr;
     }
-    if (HealthStatus(process->address(), "", std::chrono::milliseconds(500)) ==
-        grpc::health::v1::HealthCheckResponse::SERVING) {
-      return process;
-    }
+    const bool serving = ready ? ready()
+                               : HealthStatus(process->address(), "", std::chrono::milliseconds(500)) ==
+                                     grpc::health::v1::HealthCheckResponse::SERVING;
+    if (serving) return process;
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   ADD_FAILURE() << name << " did not report SERVING within " << timeout.count() << " ms:\n" << process->log();

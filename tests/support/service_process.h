@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -32,6 +33,8 @@ int FreePort();
 // Asks grpc.health.v1.Health/Check ("" = whole server); nullopt when unreachable.
 std::optional<int> HealthStatus(const std::string& address, const std::string& service = "",
                                 std::chrono::milliseconds timeout = std::chrono::milliseconds(1000));
+// The same over TLS, trusting `root_pem`.
+std::optional<int> HealthStatusTls(const std::string& address, const std::string& root_pem);
 
 // An insecure channel to `address`.
 std::shared_ptr<grpc::Channel> Channel(const std::string& address);
@@ -41,9 +44,11 @@ class ServiceProcess {
   // Starts `binary` with `args` (output to a log file) and waits until its
   // health service reports SERVING on 127.0.0.1:`grpc_port`. On failure adds a
   // test failure with the log and returns null.
+  // `ready` replaces the health check (e.g. for TLS).
   static std::unique_ptr<ServiceProcess> Start(const std::string& name, const std::string& binary,
                                                const std::vector<std::string>& args, int grpc_port,
-                                               std::chrono::milliseconds timeout = std::chrono::seconds(20));
+                                               std::chrono::milliseconds timeout = std::chrono::seconds(20),
+                                               std::function<bool()> ready = nullptr);
   // SIGTERM, then SIGKILL if still running after 5 s.
   ~ServiceProcess();
 

@@ -59,8 +59,9 @@ class FortuneRelay::Upstream : public grpc::ClientReadReactor<v1::Task> {
 };
 
 FortuneRelay::FortuneRelay(grpc::CallbackServerContext* context, v1::FortuneService::Stub& fortunes,
-                           const ServiceCredential& credential, TaskServiceMetrics& metrics)
-    : QueuedWriteReactor(64), context_(context), fortunes_(fortunes), metrics_(metrics),
+                           const ServiceCredential& credential, TaskServiceMetrics& metrics,
+                           StreamRegistry& streams)
+    : QueuedWriteReactor(64, &streams), context_(context), fortunes_(fortunes), metrics_(metrics),
       link_(std::make_shared<Link>()) {
   absl::MutexLock lock(&link_->mutex);
   link_->downstream = this;
