@@ -327,6 +327,66 @@ TEST_F(RouterIntegrationTest, ListenDeliversNotifications) {
   EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::CANCELLED);
 }
 
+TEST_F(RouterIntegrationTest, BrokenConnectionsAreReplaced) {
+  RouterClient client = Client();
+  v1::ExecuteResponse response;
+  ASSERT_TRUE(client.Execute("SELECT 1", {}, v1::INTENT_READ, &response).ok());
+  ASSERT_TRUE(client.Execute("INSERT INTO items (name) VALUES ('before-kill')", {}, v1::INTENT_WRITE, &response).ok());
+  // Kill every connection the router holds, on every node.
+  for (int node = 0; node < 3; ++node) {
+    PgConnection conn(stack_->cluster->superuser_conninfo(node));
+    ASSERT_TRUE(conn.ok());
+    ASSERT_TRUE(conn.Query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                           "WHERE application_name LIKE 'taskgres-db-router%'")
+                    .has_value());
+  }
+  // Reads never fail (retried elsewhere); writes work again on fresh connections.
+  for (int i = 0; i < 50; ++i) {
+    grpc::Status status = client.Execute("SELECT $1::int", {std::to_string(i)}, v1::INTENT_READ, &response);
+    ASSERT_TRUE(status.ok()) << i << ": " << status.error_message();
+  }
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        return client.Execute("INSERT INTO items (name) VALUES ('after-kill')", {}, v1::INTENT_WRITE, &response)
+            .ok();
+      },
+      milliseconds(5000)));
+}
+
+TEST(RouterLimitsTest, AFullQueueAnswersResourceExhausted) {
+  auto stack = RouterStack::Start({"--pool-max=1", "--pool-queue-limit=4", "--lsn-wait=10ms"});
+  ASSERT_NE(stack, nullptr);
+  std::atomic<int> ok{0};
+  std::atomic<int> exhausted{0};
+  std::atomic<int> other{0};
+  std::vector<std::thread> callers;
+  for (int i = 0; i < 40; ++i) {
+    callers.emplace_back([&] {
+      RouterClient client = stack->Client();
+      v1::ExecuteResponse response;
+      grpc::Status status = client.Execute("SELECT pg_sleep(0.2)", {}, v1::INTENT_WRITE, &response);
+      if (status.ok()) {
+        ++ok;
+      } else if (status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED) {
+        ++exhausted;
+        EXPECT_NE(status.error_message().find("waiting"), std::string::npos) << status.error_message();
+      } else {
+        ++other;
+        ADD_FAILURE() << status.error_code() << ": " << status.error_message();
+      }
+    });
+  }
+  for (auto& caller : callers) caller.join();
+  std::cout << ok << " served, " << exhausted << " refused with RESOURCE_EXHAUSTED\n";
+  EXPECT_GT(exhausted.load(), 0);
+  EXPECT_GT(ok.load(), 0);
+  EXPECT_EQ(other.load(), 0);
+  // And it keeps serving.
+  RouterClient client = stack->Client();
+  v1::ExecuteResponse response;
+  EXPECT_TRUE(client.Execute("SELECT 1", {}, v1::INTENT_READ, &response).ok());
+}
+
 TEST_F(RouterIntegrationTest, ListenRejectsBadChannelNames) {
   RouterClient client = Client();
   grpc::ClientContext context;

@@ -79,8 +79,11 @@ wait_serving() {
 
 up_main() {
   build_select "$@"
-  deps_main
-  build_main "$@"
+  # Tests and the benchmark run against an existing build (TASKGRES_BUILD_DIR).
+  if [[ -z "${TASKGRES_SKIP_BUILD:-}" ]]; then
+    deps_main
+    build_main "$@"
+  fi
   cluster_main up
   cluster_load_config
   services_config

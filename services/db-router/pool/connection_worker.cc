@@ -549,9 +549,16 @@ void ConnectionWorker::FinishCommitted() {
 
 void ConnectionWorker::HandleConnectionLoss(const std::string& why) {
   Node& node = pool_.node();
+  Disconnect();
+  // A lost connection does not mean a lost node (a restarted backend, a
+  // server-side timeout): try once at once. Only if that fails is the node
+  // avoided until a probe finds it healthy again.
+  bool node_reachable = false;
   if (!pool_.stopping()) {
-    log::Warning("lost a database connection", {{"node", node.name()}, {"error", why}});
-    node.MarkSuspect();
+    node_reachable = EnsureConnected();
+    log::Warning("lost a database connection", {{"node", node.name()}, {"error", why},
+                                                {"reconnected", node_reachable}});
+    if (!node_reachable) node.MarkSuspect();
   }
   const bool write_mode = pool_.mode() == PoolMode::kWrite;
   const grpc::Status unavailable(
@@ -563,19 +570,23 @@ void ConnectionWorker::HandleConnectionLoss(const std::string& why) {
   for (BatchJob& entry : batch_) {
     if (entry.job == nullptr || entry.state == JobState::kDone) continue;
     if (write_mode) {
-      entry.job->Finish(unavailable);
+      entry.job->Finish(unavailable);  // it may have committed: never run it again
+    } else if (node_reachable && entry.job->attempts < 2) {
+      Requeue(entry);  // a read: run it again on the new connection
     } else {
       pool_.sink().Reroute(std::move(entry.job), RerouteCause::kNodeFailed, unavailable);
     }
     entry.state = JobState::kDone;
   }
-  for (auto& job : waiting_) pool_.sink().Reroute(std::move(job), RerouteCause::kNodeFailed, unavailable);
-  waiting_.clear();
-  // These were rolled back or never ran (their unit's end was confirmed), so
-  // even writes may safely go elsewhere.
-  for (auto& job : requeue_) pool_.sink().Reroute(std::move(job), RerouteCause::kNodeFailed, unavailable);
-  requeue_.clear();
-  Disconnect();
+  if (!node_reachable) {
+    for (auto& job : waiting_) pool_.sink().Reroute(std::move(job), RerouteCause::kNodeFailed, unavailable);
+    waiting_.clear();
+    // These were rolled back or never ran (their unit's end was confirmed), so
+    // even writes may safely go elsewhere.
+    for (auto& job : requeue_) pool_.sink().Reroute(std::move(job), RerouteCause::kNodeFailed, unavailable);
+    requeue_.clear();
+  }
+  pool_.Requeue(requeue_);
 }
 
 }  // namespace taskgres::router

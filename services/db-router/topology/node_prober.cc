@@ -19,15 +19,22 @@ constexpr char kProbeSql[] =
 }  // namespace
 
 void NodeProber::Fail(std::string error) {
+  conn_.reset();
+  if (reused_) {
+    reused_ = false;
+    Begin(timeout_, /*fresh_round=*/false);
+    return;
+  }
   result_.ok = false;
   result_.error = std::move(error);
   state_ = State::kDone;
-  conn_.reset();  // reconnect next round
 }
 
-void NodeProber::Begin(absl::Duration timeout) {
-  result_ = ProbeResult{};
+void NodeProber::Begin(absl::Duration timeout, bool fresh_round) {
+  timeout_ = timeout;
+  if (fresh_round) result_ = ProbeResult{};
   if (conn_ != nullptr && PQstatus(conn_.get()) != CONNECTION_OK) conn_.reset();
+  if (fresh_round) reused_ = conn_ != nullptr;
   if (conn_ == nullptr) {
     SessionOptions session;
     session.statement_timeout = timeout;
@@ -104,7 +111,7 @@ void NodeProber::Advance() {
 
 std::vector<ProbeResult> ProbeAll(const std::vector<NodeProber*>& probers, absl::Duration timeout) {
   const absl::Time deadline = absl::Now() + timeout;
-  for (NodeProber* prober : probers) prober->Begin(timeout);
+  for (NodeProber* prober : probers) prober->Begin(timeout, /*fresh_round=*/true);
   std::vector<pollfd> fds;
   std::vector<NodeProber*> active;
   while (true) {
@@ -119,6 +126,7 @@ std::vector<ProbeResult> ProbeAll(const std::vector<NodeProber*>& probers, absl:
     const absl::Duration left = deadline - absl::Now();
     if (left <= absl::ZeroDuration()) {
       for (NodeProber* prober : active) {
+        prober->reused_ = false;  // out of time: no second try
         prober->Fail(absl::StrCat("no answer within ", absl::FormatDuration(timeout)));
       }
       break;

@@ -33,7 +33,9 @@ class NodeProber {
                                            absl::Duration timeout);
   enum class State { kConnecting, kQuerying, kDone };
 
-  void Begin(absl::Duration timeout);
+  void Begin(absl::Duration timeout, bool fresh_round);
+  // Ends the round with an error, unless the connection was an old one that
+  // may simply have been closed meanwhile: then it retries once on a new one.
   void Fail(std::string error);
   void Advance();  // after the socket became ready
   short Events() const;
@@ -43,6 +45,8 @@ class NodeProber {
   State state_ = State::kDone;
   PostgresPollingStatusType connect_state_ = PGRES_POLLING_WRITING;
   bool flushing_ = false;
+  bool reused_ = false;  // this round started on a connection from an earlier round
+  absl::Duration timeout_;
   absl::Time sent_at_;
   ProbeResult result_;
 };
