@@ -102,7 +102,15 @@ TEST(LauncherTest, UpRunsEverythingAndDownLeavesNothingBehind) {
   }
   data_root.erase(std::remove(data_root.begin(), data_root.end(), '"'), data_root.end());
   ASSERT_FALSE(data_root.empty());
-  EXPECT_NE(std::system(("pgrep -f '" + data_root + "' >/dev/null").c_str()), 0) << "postgres still runs";
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    const std::string pid = entry.path().filename();
+    if (pid.empty() || !std::isdigit(static_cast<unsigned char>(pid[0]))) continue;
+    std::string cmdline = ReadFile(entry.path().string() + "/cmdline");
+    std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
+    if (ReadFile(entry.path().string() + "/comm") == "postgres" && Alive(std::stoi(pid))) {
+      EXPECT_EQ(cmdline.find(data_root), std::string::npos) << "postgres still runs: " << cmdline;
+    }
+  }
   std::system((env + launcher + " down --purge > /dev/null 2>&1").c_str());
 }
 
