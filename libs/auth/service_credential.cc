@@ -24,7 +24,8 @@ grpc::Status ServiceCredential::Check(const grpc::ServerContextBase& context) co
   const auto& metadata = context.client_metadata();
   auto it = metadata.find("authorization");
   if (it == metadata.end()) {
-    return {grpc::StatusCode::UNAUTHENTICATED, "this internal service needs the service credential"};
+    return {grpc::StatusCode::UNAUTHENTICATED,
+            "this internal service needs the service credential"};
   }
   const grpc::string_ref& given = it->second;
   if (given.size() != header_.size() ||

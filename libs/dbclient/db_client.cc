@@ -37,8 +37,11 @@ Query& Query::MinLsn(uint64_t lsn) {
   return *this;
 }
 
-DbClient::DbClient(std::shared_ptr<grpc::Channel> channel, ServiceCredential credential, absl::Duration timeout)
-    : stub_(v1::DbRouter::NewStub(std::move(channel))), credential_(std::move(credential)), timeout_(timeout) {}
+DbClient::DbClient(std::shared_ptr<grpc::Channel> channel, ServiceCredential credential,
+                   absl::Duration timeout)
+    : stub_(v1::DbRouter::NewStub(std::move(channel))),
+      credential_(std::move(credential)),
+      timeout_(timeout) {}
 
 void DbClient::Prepare(grpc::ClientContext& context, std::optional<absl::Time> deadline) const {
   credential_.AttachTo(context);
@@ -47,7 +50,9 @@ void DbClient::Prepare(grpc::ClientContext& context, std::optional<absl::Time> d
   context.set_deadline(absl::ToChronoTime(until));
 }
 
-void DbClient::PrepareStreamContext(grpc::ClientContext& context) const { credential_.AttachTo(context); }
+void DbClient::PrepareStreamContext(grpc::ClientContext& context) const {
+  credential_.AttachTo(context);
+}
 
 void DbClient::Execute(Query query, ExecuteCallback done, std::optional<absl::Time> deadline) {
   struct Call {
@@ -80,10 +85,11 @@ void DbClient::ExecuteTransaction(v1::ExecuteTransactionRequest request, Transac
   call->request = std::move(request);
   call->done = std::move(done);
   Call* raw = call.release();  // owned by the completion below
-  stub_->async()->ExecuteTransaction(&raw->context, &raw->request, &raw->response, [raw](grpc::Status status) {
-    std::unique_ptr<Call> owned(raw);
-    owned->done(status, std::move(owned->response));
-  });
+  stub_->async()->ExecuteTransaction(&raw->context, &raw->request, &raw->response,
+                                     [raw](grpc::Status status) {
+                                       std::unique_ptr<Call> owned(raw);
+                                       owned->done(status, std::move(owned->response));
+                                     });
 }
 
 grpc::Status DbClient::ExecuteSync(const Query& query, v1::ExecuteResponse* response) {

@@ -43,11 +43,13 @@ class DbClient {
       absl::AnyInvocable<void(const grpc::Status&, v1::ExecuteTransactionResponse&&)>;
 
   // `timeout` bounds every call unless a caller deadline comes first.
-  DbClient(std::shared_ptr<grpc::Channel> channel, ServiceCredential credential, absl::Duration timeout);
+  DbClient(std::shared_ptr<grpc::Channel> channel, ServiceCredential credential,
+           absl::Duration timeout);
 
   // Runs asynchronously; `done` runs on a gRPC thread. `deadline` (if set)
   // caps the call, so an abandoned caller does not keep the database busy.
-  void Execute(Query query, ExecuteCallback done, std::optional<absl::Time> deadline = std::nullopt);
+  void Execute(Query query, ExecuteCallback done,
+               std::optional<absl::Time> deadline = std::nullopt);
   void ExecuteTransaction(v1::ExecuteTransactionRequest request, TransactionCallback done,
                           std::optional<absl::Time> deadline = std::nullopt);
 

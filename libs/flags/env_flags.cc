@@ -1,7 +1,7 @@
 #include "flags/env_flags.h"
 
-#include <cstdio>
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <vector>
 

@@ -111,8 +111,8 @@ void SetMinLevel(Level level) { GetSettings().min_level.store(static_cast<int>(l
 void Write(Level level, absl::string_view message, std::initializer_list<Field> fields) {
   Settings& settings = GetSettings();
   if (static_cast<int>(level) < settings.min_level.load(std::memory_order_relaxed)) return;
-  const std::string line =
-      FormatLine(absl::Now(), level, settings.service, message, std::span(fields.begin(), fields.size()));
+  const std::string line = FormatLine(absl::Now(), level, settings.service, message,
+                                      std::span(fields.begin(), fields.size()));
   size_t written = 0;
   while (written < line.size()) {
     ssize_t n = ::write(STDERR_FILENO, line.data() + written, line.size() - written);

@@ -8,8 +8,8 @@
 #include <initializer_list>
 #include <span>
 #include <string>
-#include "absl/strings/string_view.h"
 
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 
 namespace taskgres::log {
@@ -25,8 +25,8 @@ class Field {
   Field(absl::string_view key, bool value);
   Field(absl::string_view key, double value);
   template <std::integral T>
-    requires(!std::same_as<T, bool>)
-  Field(absl::string_view key, T value) : key_(key), json_(std::to_string(value)) {}
+  requires(!std::same_as<T, bool>) Field(absl::string_view key, T value)
+      : key_(key), json_(std::to_string(value)) {}
 
   const std::string& key() const { return key_; }
   const std::string& json() const { return json_; }

@@ -10,8 +10,8 @@ namespace {
 
 TEST(JsonLogTest, FormatsOneObjectPerLineWithFields) {
   const std::vector<Field> fields = {{"node", "127.0.0.1:5432"}, {"count", 3}, {"ok", true}};
-  const std::string line = FormatLine(absl::FromUnixSeconds(0), Level::kWarning, "db-router",
-                                      "replica down", fields);
+  const std::string line =
+      FormatLine(absl::FromUnixSeconds(0), Level::kWarning, "db-router", "replica down", fields);
   EXPECT_EQ(line,
             "{\"time\":\"1970-01-01T00:00:00.000000Z\",\"level\":\"warning\","
             "\"service\":\"db-router\",\"message\":\"replica down\","

@@ -8,7 +8,8 @@ namespace taskgres {
 
 std::optional<uint64_t> ParseLsn(absl::string_view text) {
   const size_t slash = text.find('/');
-  if (slash == absl::string_view::npos || slash == 0 || slash + 1 == text.size()) return std::nullopt;
+  if (slash == absl::string_view::npos || slash == 0 || slash + 1 == text.size())
+    return std::nullopt;
   const absl::string_view high = text.substr(0, slash);
   const absl::string_view low = text.substr(slash + 1);
   if (high.size() > 8 || low.size() > 8) return std::nullopt;

@@ -12,7 +12,8 @@ TEST(LsnTest, ParsesPostgresTextForm) {
 }
 
 TEST(LsnTest, RejectsMalformedText) {
-  for (const char* bad : {"", "/", "0/", "/1", "0x1/2", "1/2/3", "G/1", "123456789/1", "-1/2", " 1/2"}) {
+  for (const char* bad :
+       {"", "/", "0/", "/1", "0x1/2", "1/2/3", "G/1", "123456789/1", "-1/2", " 1/2"}) {
     EXPECT_FALSE(ParseLsn(bad).has_value()) << bad;
   }
 }

@@ -13,10 +13,10 @@ using Hook = grpc::experimental::InterceptionHookPoints;
 
 // go-grpc-prometheus spells codes as Go's codes.Code.String() does.
 constexpr std::array<const char*, 17> kCodeNames = {
-    "OK",       "Canceled",          "Unknown",           "InvalidArgument", "DeadlineExceeded",
-    "NotFound", "AlreadyExists",     "PermissionDenied",  "ResourceExhausted",
-    "FailedPrecondition", "Aborted", "OutOfRange",        "Unimplemented",   "Internal",
-    "Unavailable", "DataLoss",       "Unauthenticated"};
+    "OK",       "Canceled",       "Unknown",          "InvalidArgument",   "DeadlineExceeded",
+    "NotFound", "AlreadyExists",  "PermissionDenied", "ResourceExhausted", "FailedPrecondition",
+    "Aborted",  "OutOfRange",     "Unimplemented",    "Internal",          "Unavailable",
+    "DataLoss", "Unauthenticated"};
 
 const char* TypeName(RpcType type) {
   switch (type) {
@@ -42,8 +42,8 @@ const char* TypeName(const google::protobuf::MethodDescriptor& method) {
 // Buckets from 100 µs (a proxied point read) to 10 s.
 const prometheus::Histogram::BucketBoundaries& LatencyBuckets() {
   static const prometheus::Histogram::BucketBoundaries buckets = {
-      0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
-      0.1,    0.25,    0.5,    1,     2.5,    5,     10};
+      0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+      0.05,   0.1,     0.25,   0.5,   1,      2.5,   5,    10};
   return buckets;
 }
 
@@ -108,10 +108,12 @@ GrpcServerMetrics::GrpcServerMetrics(prometheus::Registry& registry,
                    .Name("grpc_server_started_total")
                    .Help("Total number of RPCs started on the server.")
                    .Register(registry)),
-      handled_(prometheus::BuildCounter()
-                   .Name("grpc_server_handled_total")
-                   .Help("Total number of RPCs completed on the server, regardless of success or failure.")
-                   .Register(registry)),
+      handled_(
+          prometheus::BuildCounter()
+              .Name("grpc_server_handled_total")
+              .Help(
+                  "Total number of RPCs completed on the server, regardless of success or failure.")
+              .Register(registry)),
       received_(prometheus::BuildCounter()
                     .Name("grpc_server_msg_received_total")
                     .Help("Total number of RPC stream messages received on the server.")
@@ -122,7 +124,8 @@ GrpcServerMetrics::GrpcServerMetrics(prometheus::Registry& registry,
                 .Register(registry)),
       seconds_(prometheus::BuildHistogram()
                    .Name("grpc_server_handling_seconds")
-                   .Help("Histogram of response latency (seconds) of gRPC that had been application-level handled by the server.")
+                   .Help("Histogram of response latency (seconds) of gRPC that had been "
+                         "application-level handled by the server.")
                    .Register(registry)) {
   const auto* pool = google::protobuf::DescriptorPool::generated_pool();
   for (const std::string& name : services) {
@@ -163,7 +166,8 @@ GrpcServerMetrics::MethodSeries& GrpcServerMetrics::SeriesFor(const char* method
     // "/pkg.Service/Method" -> service "pkg.Service", method "Method".
     absl::string_view trimmed = full.substr(full.empty() || full[0] != '/' ? 0 : 1);
     const size_t slash = trimmed.find('/');
-    const std::string service(slash == absl::string_view::npos ? trimmed : trimmed.substr(0, slash));
+    const std::string service(slash == absl::string_view::npos ? trimmed
+                                                               : trimmed.substr(0, slash));
     const std::string name(slash == absl::string_view::npos ? "" : trimmed.substr(slash + 1));
     slot = std::make_unique<MethodSeries>(CreateSeries(service, name, TypeName(type)));
   }

@@ -7,7 +7,8 @@
 
 namespace taskgres {
 
-absl::StatusOr<std::unique_ptr<MetricsEndpoint>> MetricsEndpoint::Start(const std::string& address) {
+absl::StatusOr<std::unique_ptr<MetricsEndpoint>> MetricsEndpoint::Start(
+    const std::string& address) {
   auto endpoint = std::make_unique<MetricsEndpoint>(PrivateTag{});
   endpoint->registry_ = std::make_shared<prometheus::Registry>();
   endpoint->process_metrics_ = std::make_shared<ProcessMetrics>();
@@ -15,8 +16,8 @@ absl::StatusOr<std::unique_ptr<MetricsEndpoint>> MetricsEndpoint::Start(const st
     // One HTTP thread is plenty for a scrape every few seconds.
     endpoint->exposer_ = std::make_unique<prometheus::Exposer>(address, 1);
   } catch (const std::exception& e) {
-    return absl::UnavailableError(
-        absl::StrCat("cannot serve metrics on ", address, " (port in use or bad address): ", e.what()));
+    return absl::UnavailableError(absl::StrCat("cannot serve metrics on ", address,
+                                               " (port in use or bad address): ", e.what()));
   }
   endpoint->exposer_->RegisterCollectable(endpoint->registry_);
   endpoint->exposer_->RegisterCollectable(endpoint->process_metrics_);

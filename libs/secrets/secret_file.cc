@@ -16,13 +16,15 @@ absl::StatusOr<std::string> ReadSecretFile(absl::string_view path) {
   std::ifstream in{std::string(path), std::ios::binary};
   if (!in) {
     const int err = errno;
-    const std::string message = absl::StrCat("cannot read secret file ", path, ": ", std::strerror(err));
+    const std::string message =
+        absl::StrCat("cannot read secret file ", path, ": ", std::strerror(err));
     return err == EACCES ? absl::PermissionDeniedError(message) : absl::NotFoundError(message);
   }
   std::ostringstream content;
   content << in.rdbuf();
   std::string secret(absl::StripTrailingAsciiWhitespace(content.str()));
-  if (secret.empty()) return absl::InvalidArgumentError(absl::StrCat("secret file ", path, " is empty"));
+  if (secret.empty())
+    return absl::InvalidArgumentError(absl::StrCat("secret file ", path, " is empty"));
   return secret;
 }
 

@@ -3,9 +3,9 @@
 #define TASKGRES_LIBS_SECRETS_SECRET_FILE_H_
 
 #include <string>
-#include "absl/strings/string_view.h"
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 
 namespace taskgres {
 

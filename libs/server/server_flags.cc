@@ -2,9 +2,11 @@
 
 #include "absl/flags/flag.h"
 
-ABSL_FLAG(std::string, listen, "", "gRPC address, host:port (default: the service's local port on 127.0.0.1)");
-ABSL_FLAG(std::string, metrics_listen, "",
-          "Prometheus /metrics address, host:port (default: the service's metrics port on 127.0.0.1)");
+ABSL_FLAG(std::string, listen, "",
+          "gRPC address, host:port (default: the service's local port on 127.0.0.1)");
+ABSL_FLAG(
+    std::string, metrics_listen, "",
+    "Prometheus /metrics address, host:port (default: the service's metrics port on 127.0.0.1)");
 ABSL_FLAG(std::string, tls_cert_file, "", "PEM certificate chain; with --tls-key-file serves TLS");
 ABSL_FLAG(std::string, tls_key_file, "", "PEM private key for --tls-cert-file");
 ABSL_FLAG(std::string, tls_client_ca_file, "",

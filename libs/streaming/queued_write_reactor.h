@@ -76,7 +76,8 @@ class QueuedWriteReactor : public grpc::ServerWriteReactor<Message> {
     writing_ = false;
     if (!queue_.empty()) queue_.pop_front();  // its write is over: it may go now
     if (!ok) {
-      FinishLocked(grpc::Status(grpc::StatusCode::UNAVAILABLE, "the stream to the caller broke"), true);
+      FinishLocked(grpc::Status(grpc::StatusCode::UNAVAILABLE, "the stream to the caller broke"),
+                   true);
       return;
     }
     if (!queue_.empty() && !finish_sent_) {
@@ -87,7 +88,9 @@ class QueuedWriteReactor : public grpc::ServerWriteReactor<Message> {
     if (finishing_ && !finish_sent_) SendFinishLocked();
   }
 
-  void OnCancel() override { FinishNow(grpc::Status(grpc::StatusCode::CANCELLED, "the caller cancelled")); }
+  void OnCancel() override {
+    FinishNow(grpc::Status(grpc::StatusCode::CANCELLED, "the caller cancelled"));
+  }
 
   void OnDone() override {
     if (registry_ != nullptr) registry_->Remove(registration_);
@@ -116,7 +119,8 @@ class QueuedWriteReactor : public grpc::ServerWriteReactor<Message> {
   }
 
  private:
-  void FinishLocked(const grpc::Status& status, bool drop_queued) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) {
+  void FinishLocked(const grpc::Status& status, bool drop_queued)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) {
     if (!finishing_) {
       finishing_ = true;
       status_ = status;
@@ -139,7 +143,8 @@ class QueuedWriteReactor : public grpc::ServerWriteReactor<Message> {
   uint64_t registration_ = 0;
   std::atomic<int> references_{1};  // gRPC's, plus one per Hold
   absl::Mutex mutex_;
-  std::deque<std::shared_ptr<const Message>> queue_ ABSL_GUARDED_BY(mutex_);  // front is being written when writing_
+  std::deque<std::shared_ptr<const Message>> queue_
+      ABSL_GUARDED_BY(mutex_);  // front is being written when writing_
   bool writing_ ABSL_GUARDED_BY(mutex_) = false;
   bool finishing_ ABSL_GUARDED_BY(mutex_) = false;
   bool finish_sent_ ABSL_GUARDED_BY(mutex_) = false;

@@ -6,7 +6,9 @@
 
 namespace taskgres {
 
-TimerQueue::TimerQueue() { thread_ = std::thread([this] { Run(); }); }
+TimerQueue::TimerQueue() {
+  thread_ = std::thread([this] { Run(); });
+}
 
 TimerQueue::~TimerQueue() {
   {
@@ -48,10 +50,13 @@ void TimerQueue::Run() {
         return stop_ || (!timers_.empty() && timers_.begin()->first.first <= absl::Now());
       };
       while (!ready()) {
-        const absl::Time next = timers_.empty() ? absl::InfiniteFuture() : timers_.begin()->first.first;
+        const absl::Time next =
+            timers_.empty() ? absl::InfiniteFuture() : timers_.begin()->first.first;
         // Wake at the next timer, or as soon as the set of timers changes.
         const uint64_t seen = changes_;
-        auto changed = [this, seen]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) { return stop_ || changes_ != seen; };
+        auto changed = [this, seen]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) {
+          return stop_ || changes_ != seen;
+        };
         mutex_.AwaitWithDeadline(absl::Condition(&changed), next);
       }
       const absl::Time now = absl::Now();

@@ -35,7 +35,8 @@ size_t DecodeUtf8(absl::string_view text, size_t i, uint32_t* code_point) {
     value = (value << 6) | (byte(i + k) & 0x3F);
   }
   static constexpr uint32_t kMinimum[] = {0, 0, 0x80, 0x800, 0x10000};
-  if (value < kMinimum[length] || value > 0x10FFFF || (value >= 0xD800 && value <= 0xDFFF)) return 0;
+  if (value < kMinimum[length] || value > 0x10FFFF || (value >= 0xD800 && value <= 0xDFFF))
+    return 0;
   *code_point = value;
   return length;
 }
@@ -49,13 +50,15 @@ absl::StatusOr<std::string> ValidateDescription(absl::string_view description) {
   for (size_t i = 0; i < trimmed.size();) {
     uint32_t code_point = 0;
     const size_t length = DecodeUtf8(trimmed, i, &code_point);
-    if (length == 0) return absl::InvalidArgumentError("The task description is not valid UTF-8 text");
+    if (length == 0)
+      return absl::InvalidArgumentError("The task description is not valid UTF-8 text");
     const bool control = (code_point < 0x20 && code_point != '\n') || code_point == 0x7F ||
                          (code_point >= 0x80 && code_point <= 0x9F);
     if (control) {
-      return absl::InvalidArgumentError(absl::StrFormat(
-          "The task description contains a control character (U+%04X); only line breaks are allowed",
-          code_point));
+      return absl::InvalidArgumentError(
+          absl::StrFormat("The task description contains a control character (U+%04X); only line "
+                          "breaks are allowed",
+                          code_point));
     }
     ++characters;
     i += length;
@@ -70,17 +73,19 @@ absl::StatusOr<std::string> ValidateDescription(absl::string_view description) {
 absl::Status ValidateUsername(absl::string_view username) {
   bool ok = username.size() >= 3 && username.size() <= 32;
   for (char c : username) {
-    ok = ok && (absl::ascii_islower(c) || absl::ascii_isdigit(c) || c == '_' || c == '.' || c == '-');
+    ok = ok &&
+         (absl::ascii_islower(c) || absl::ascii_isdigit(c) || c == '_' || c == '.' || c == '-');
   }
   if (ok) return absl::OkStatus();
   return absl::InvalidArgumentError(
-      "A username must be 3 to 32 characters long and use only lower-case letters, digits, '_', '.' or '-'");
+      "A username must be 3 to 32 characters long and use only lower-case letters, digits, '_', "
+      "'.' or '-'");
 }
 
 absl::Status ValidatePassword(absl::string_view password) {
   if (password.size() >= 8 && password.size() <= 128) return absl::OkStatus();
-  return absl::InvalidArgumentError(absl::StrCat("A password must be 8 to 128 bytes long; this one has ",
-                                                 password.size()));
+  return absl::InvalidArgumentError(
+      absl::StrCat("A password must be 8 to 128 bytes long; this one has ", password.size()));
 }
 
 }  // namespace taskgres

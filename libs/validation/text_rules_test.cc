@@ -9,7 +9,8 @@ namespace {
 
 void ExpectInvalid(const absl::StatusOr<std::string>& result, absl::string_view message_part) {
   ASSERT_EQ(result.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_NE(result.status().message().find(message_part), absl::string_view::npos) << result.status();
+  EXPECT_NE(result.status().message().find(message_part), absl::string_view::npos)
+      << result.status();
 }
 
 TEST(ValidationTest, DescriptionIsTrimmed) {
@@ -52,7 +53,8 @@ TEST(ValidationTest, Usernames) {
   EXPECT_TRUE(ValidateUsername("bob").ok());
   EXPECT_TRUE(ValidateUsername("a.b-c_1").ok());
   EXPECT_TRUE(ValidateUsername(std::string(32, 'x')).ok());
-  for (const char* bad : {"", "ab", "Bob", "with space", "semi;colon", "é", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"}) {
+  for (const char* bad :
+       {"", "ab", "Bob", "with space", "semi;colon", "é", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"}) {
     EXPECT_EQ(ValidateUsername(bad).code(), absl::StatusCode::kInvalidArgument) << bad;
   }
 }

@@ -21,10 +21,13 @@ grpc::Status Invalid(std::string message) {
 
 // A message for the first unusable parameter, or empty.
 std::string CheckParams(const google::protobuf::RepeatedPtrField<v1::Value>& params) {
-  if (params.size() > kMaxParams) return absl::StrCat("at most ", kMaxParams, " parameters are allowed");
+  if (params.size() > kMaxParams)
+    return absl::StrCat("at most ", kMaxParams, " parameters are allowed");
   for (int i = 0; i < params.size(); ++i) {
-    if (params[i].kind_case() == v1::Value::kText && params[i].text().find('\0') != std::string::npos) {
-      return absl::StrCat("parameter $", i + 1, " contains a NUL byte, which PostgreSQL text cannot hold");
+    if (params[i].kind_case() == v1::Value::kText &&
+        params[i].text().find('\0') != std::string::npos) {
+      return absl::StrCat("parameter $", i + 1,
+                          " contains a NUL byte, which PostgreSQL text cannot hold");
     }
   }
   return "";
@@ -72,7 +75,8 @@ grpc::ServerUnaryReactor* DbRouterService::Execute(grpc::CallbackServerContext* 
     reactor->Finish(allowed);
     return reactor;
   }
-  const Classification classification = ClassifyStatement(request->sql(), StatementContext::kSingle);
+  const Classification classification =
+      ClassifyStatement(request->sql(), StatementContext::kSingle);
   if (classification.kind == StatementKind::kRejected) {
     reactor->Finish(Invalid(classification.reason));
     return reactor;
@@ -105,9 +109,9 @@ grpc::ServerUnaryReactor* DbRouterService::Execute(grpc::CallbackServerContext* 
   return reactor;
 }
 
-grpc::ServerUnaryReactor* DbRouterService::ExecuteTransaction(grpc::CallbackServerContext* context,
-                                                              const v1::ExecuteTransactionRequest* request,
-                                                              v1::ExecuteTransactionResponse* response) {
+grpc::ServerUnaryReactor* DbRouterService::ExecuteTransaction(
+    grpc::CallbackServerContext* context, const v1::ExecuteTransactionRequest* request,
+    v1::ExecuteTransactionResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   if (grpc::Status allowed = credential_.Check(*context); !allowed.ok()) {
     reactor->Finish(allowed);
@@ -119,9 +123,11 @@ grpc::ServerUnaryReactor* DbRouterService::ExecuteTransaction(grpc::CallbackServ
   }
   for (int i = 0; i < request->statements_size(); ++i) {
     const v1::Statement& statement = request->statements(i);
-    const Classification classification = ClassifyStatement(statement.sql(), StatementContext::kTransaction);
-    std::string problem = classification.kind == StatementKind::kRejected ? classification.reason
-                                                                           : CheckParams(statement.params());
+    const Classification classification =
+        ClassifyStatement(statement.sql(), StatementContext::kTransaction);
+    std::string problem = classification.kind == StatementKind::kRejected
+                              ? classification.reason
+                              : CheckParams(statement.params());
     if (!problem.empty()) {
       reactor->Finish(Invalid(absl::StrCat("statement ", i + 1, ": ", problem)));
       return reactor;
@@ -138,12 +144,13 @@ grpc::ServerUnaryReactor* DbRouterService::ExecuteTransaction(grpc::CallbackServ
   return reactor;
 }
 
-grpc::ServerWriteReactor<v1::ListenEvent>* DbRouterService::Listen(grpc::CallbackServerContext* context,
-                                                                 const v1::ListenRequest* request) {
+grpc::ServerWriteReactor<v1::ListenEvent>* DbRouterService::Listen(
+    grpc::CallbackServerContext* context, const v1::ListenRequest* request) {
   grpc::Status problem = credential_.Check(*context);
   if (problem.ok() && !NotificationHub::ValidChannel(request->channel())) {
-    problem = Invalid("the channel must be a plain identifier: lower-case letters, digits and '_', "
-                      "not starting with a digit, at most 63 characters");
+    problem = Invalid(
+        "the channel must be a plain identifier: lower-case letters, digits and '_', "
+        "not starting with a digit, at most 63 characters");
   }
   if (!problem.ok()) {
     // A reactor that only reports the error.

@@ -6,6 +6,7 @@
 #include <cstddef>
 
 #include "auth/service_credential.h"
+#include "grpcutil/arena_allocator.h"
 #include "listen/notification_hub.h"
 #include "routing/router.h"
 #include "streaming/stream_registry.h"
@@ -17,11 +18,20 @@ namespace taskgres::router {
 class DbRouterService final : public v1::DbRouter::CallbackService {
  public:
   DbRouterService(Router& router, TopologyMonitor& monitor, NotificationHub& hub,
-                  const ServiceCredential& credential, size_t listen_buffer, StreamRegistry& streams)
-      : router_(router), monitor_(monitor), hub_(hub), credential_(credential), listen_buffer_(listen_buffer),
-        streams_(streams) {}
+                  const ServiceCredential& credential, size_t listen_buffer,
+                  StreamRegistry& streams)
+      : router_(router),
+        monitor_(monitor),
+        hub_(hub),
+        credential_(credential),
+        listen_buffer_(listen_buffer),
+        streams_(streams) {
+    SetMessageAllocatorFor_Execute(&execute_allocator_);
+    SetMessageAllocatorFor_ExecuteTransaction(&transaction_allocator_);
+  }
 
-  grpc::ServerUnaryReactor* Execute(grpc::CallbackServerContext* context, const v1::ExecuteRequest* request,
+  grpc::ServerUnaryReactor* Execute(grpc::CallbackServerContext* context,
+                                    const v1::ExecuteRequest* request,
                                     v1::ExecuteResponse* response) override;
   grpc::ServerUnaryReactor* ExecuteTransaction(grpc::CallbackServerContext* context,
                                                const v1::ExecuteTransactionRequest* request,
@@ -39,6 +49,9 @@ class DbRouterService final : public v1::DbRouter::CallbackService {
   const ServiceCredential& credential_;
   const size_t listen_buffer_;
   StreamRegistry& streams_;
+  ArenaMessageAllocator<v1::ExecuteRequest, v1::ExecuteResponse> execute_allocator_;
+  ArenaMessageAllocator<v1::ExecuteTransactionRequest, v1::ExecuteTransactionResponse>
+      transaction_allocator_;
 };
 
 }  // namespace taskgres::router

@@ -21,7 +21,8 @@ ABSL_FLAG(std::string, db_name, "taskgres", "Database name");
 ABSL_FLAG(std::string, db_user, "taskgres", "Database user");
 ABSL_FLAG(std::string, db_password_file, "", "File holding the database password (empty: none)");
 ABSL_FLAG(std::string, db_sslmode, "prefer", "libpq sslmode for database connections");
-ABSL_FLAG(absl::Duration, probe_interval, absl::Milliseconds(500), "How often every node is probed");
+ABSL_FLAG(absl::Duration, probe_interval, absl::Milliseconds(500),
+          "How often every node is probed");
 ABSL_FLAG(absl::Duration, probe_timeout, absl::Seconds(1), "A node silent this long is down");
 ABSL_FLAG(absl::Duration, startup_timeout, absl::Seconds(10),
           "Give up starting when no node answers within this time");
@@ -34,11 +35,13 @@ ABSL_FLAG(int, pool_max, 4, "Most connections per node and pool");
 ABSL_FLAG(int, pool_queue_limit, 10000, "Most statements waiting per node and pool");
 ABSL_FLAG(int, pool_max_batch, 64, "Most statements sent in one pipeline round trip");
 ABSL_FLAG(absl::Duration, pool_idle_timeout, absl::Seconds(60), "Close connections idle this long");
-ABSL_FLAG(absl::Duration, pool_max_lifetime, absl::Minutes(30), "Replace connections older than this");
+ABSL_FLAG(absl::Duration, pool_max_lifetime, absl::Minutes(30),
+          "Replace connections older than this");
 ABSL_FLAG(absl::Duration, connect_timeout, absl::Seconds(2), "Time limit for opening a connection");
 ABSL_FLAG(absl::Duration, statement_timeout, absl::Seconds(30),
           "Server-side limit for statements whose caller set no deadline");
-ABSL_FLAG(int, listen_buffer, 10000, "Notifications buffered per Listen stream before it is cut off");
+ABSL_FLAG(int, listen_buffer, 10000,
+          "Notifications buffered per Listen stream before it is cut off");
 
 namespace taskgres::router {
 namespace {
@@ -51,8 +54,9 @@ int Main(int argc, char** argv) {
 
   const std::string token_file = absl::GetFlag(FLAGS_service_token_file);
   if (token_file.empty()) {
-    ExitWithStartupError(absl::InvalidArgumentError(
-        "--service-token-file is required: the db-router never serves callers without a credential"));
+    ExitWithStartupError(
+        absl::InvalidArgumentError("--service-token-file is required: the db-router never serves "
+                                   "callers without a credential"));
   }
   absl::StatusOr<ServiceCredential> credential = ServiceCredential::FromFile(token_file);
   if (!credential.ok()) ExitWithStartupError(credential.status());
@@ -83,7 +87,8 @@ int Main(int argc, char** argv) {
   pool_settings.lsn_wait = absl::GetFlag(FLAGS_lsn_wait);
   pool_settings.statement_timeout = absl::GetFlag(FLAGS_statement_timeout);
 
-  ServerOptions options = ServerOptions::FromFlags("db-router", "127.0.0.1:50053", "127.0.0.1:9103");
+  ServerOptions options =
+      ServerOptions::FromFlags("db-router", "127.0.0.1:50053", "127.0.0.1:9103");
   options.grpc_services = {"taskgres.v1.DbRouter"};
   absl::StatusOr<std::unique_ptr<ServiceServer>> server = ServiceServer::Create(options);
   if (!server.ok()) ExitWithStartupError(server.status());
@@ -95,13 +100,15 @@ int Main(int argc, char** argv) {
   TopologyMonitor monitor(
       monitor_settings,
       [&](std::string name, ConnectTarget target) {
-        return std::make_shared<Node>(std::move(name), std::move(target), pool_settings, router, metrics);
+        return std::make_shared<Node>(std::move(name), std::move(target), pool_settings, router,
+                                      metrics);
       },
       metrics);
   router.SetTopology(&monitor);
   NotificationHub hub(monitor, pool_settings.connect_timeout);
   DbRouterService service(router, monitor, hub, *credential,
-                          static_cast<size_t>(std::max(1, absl::GetFlag(FLAGS_listen_buffer))), (*server)->streams());
+                          static_cast<size_t>(std::max(1, absl::GetFlag(FLAGS_listen_buffer))),
+                          (*server)->streams());
   (*server)->AddService(&service);
   // Bind first, so a taken port is reported before waiting for the database.
   if (absl::Status started = (*server)->Start(); !started.ok()) ExitWithStartupError(started);

@@ -5,8 +5,8 @@ namespace {
 
 const prometheus::Histogram::BucketBoundaries& QueryBuckets() {
   static const prometheus::Histogram::BucketBoundaries buckets = {
-      0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
-      0.025,   0.05,   0.1,     0.25,   0.5,   1,      2.5,   5,     10};
+      0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+      0.05,    0.1,    0.25,    0.5,    1,     2.5,    5,     10};
   return buckets;
 }
 
@@ -38,7 +38,8 @@ RouterMetrics::RouterMetrics(prometheus::Registry& registry)
                        .Help("Time from a statement's arrival to its answer, by route.")
                        .Register(registry);
   const char* routes[] = {"primary", "replica"};
-  const char* reasons[] = {"write", "read", "min_lsn_fallback", "lag_fallback", "no_replica", "retry"};
+  const char* reasons[] = {"write",        "read",       "min_lsn_fallback",
+                           "lag_fallback", "no_replica", "retry"};
   for (int r = 0; r < 2; ++r) {
     for (int why = 0; why < static_cast<int>(RouteReason::kCount); ++why) {
       queries_[r][why] = &queries.Add({{"route", routes[r]}, {"reason", reasons[why]}});
@@ -50,6 +51,11 @@ RouterMetrics::RouterMetrics(prometheus::Registry& registry)
                     .Help("Time statements waited in a node's queue before being sent.")
                     .Register(registry)
                     .Add({}, QueryBuckets());
+  batch_size_ = &prometheus::BuildHistogram()
+                     .Name("taskgres_router_pipeline_batch_size")
+                     .Help("Statements sent in one pipeline round trip.")
+                     .Register(registry)
+                     .Add({}, prometheus::Histogram::BucketBoundaries{1, 2, 4, 8, 16, 32, 64, 128});
   primary_changes_ = &prometheus::BuildCounter()
                           .Name("taskgres_router_primary_changes_total")
                           .Help("Times a different node became the primary.")

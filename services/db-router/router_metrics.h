@@ -44,6 +44,8 @@ class RouterMetrics {
   // taskgres_router_pool_wait_seconds: queued time before being sent.
   void ObservePoolWait(double seconds) { pool_wait_->Observe(seconds); }
   void CountPrimaryChange() { primary_changes_->Increment(); }
+  // taskgres_router_pipeline_batch_size: statements per pipeline round trip.
+  void ObserveBatch(double statements) { batch_size_->Observe(statements); }
 
   // Per-node gauges; series of a node whose role changed are replaced.
   void SetNode(const std::string& node, const std::string& role, bool up, double lag_bytes,
@@ -66,6 +68,7 @@ class RouterMetrics {
   std::array<prometheus::Histogram*, 2> duration_{};
   prometheus::Histogram* pool_wait_ = nullptr;
   prometheus::Counter* primary_changes_ = nullptr;
+  prometheus::Histogram* batch_size_ = nullptr;
   prometheus::Family<prometheus::Gauge>& node_up_;
   prometheus::Family<prometheus::Gauge>& lag_bytes_;
   prometheus::Family<prometheus::Gauge>& lag_seconds_;

@@ -25,7 +25,8 @@ TEST(FortuneBookTest, SkipsAndCountsEntriesThatAreNotValidTasks) {
 }
 
 TEST(FortuneBookTest, MissingOrEmptyFilesAreErrors) {
-  EXPECT_EQ(FortuneBook::Load({"/nonexistent/fortunes.txt"}).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(FortuneBook::Load({"/nonexistent/fortunes.txt"}).status().code(),
+            absl::StatusCode::kNotFound);
   const std::string empty = ::testing::TempDir() + "empty-fortunes.txt";
   std::ofstream(empty) << "%\n%\n";
   EXPECT_EQ(FortuneBook::Load({empty}).status().code(), absl::StatusCode::kInvalidArgument);

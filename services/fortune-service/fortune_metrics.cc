@@ -18,11 +18,12 @@ FortuneMetrics::FortuneMetrics(prometheus::Registry& registry)
                            .Help("Fortune inserts that failed (each retry counts).")
                            .Register(registry)
                            .Add({})),
-      lateness(&prometheus::BuildHistogram()
-                    .Name("taskgres_fortune_tick_lateness_seconds")
-                    .Help("How long after its scheduled time each fortune was inserted.")
-                    .Register(registry)
-                    .Add({}, prometheus::Histogram::BucketBoundaries{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
-                                                                     0.25, 0.5, 1, 2.5, 5})) {}
+      lateness(
+          &prometheus::BuildHistogram()
+               .Name("taskgres_fortune_tick_lateness_seconds")
+               .Help("How long after its scheduled time each fortune was inserted.")
+               .Register(registry)
+               .Add({}, prometheus::Histogram::BucketBoundaries{
+                            0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5})) {}
 
 }  // namespace taskgres::fortune

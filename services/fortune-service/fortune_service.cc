@@ -5,13 +5,15 @@
 
 namespace taskgres::fortune {
 
-grpc::ServerWriteReactor<v1::Task>* FortuneServiceImpl::Generate(grpc::CallbackServerContext* context,
-                                                                 const v1::GenerateRequest* request) {
-  auto* reactor = new GenerateReactor(context, deps_, *request);  // deletes itself when the call is done
+grpc::ServerWriteReactor<v1::Task>* FortuneServiceImpl::Generate(
+    grpc::CallbackServerContext* context, const v1::GenerateRequest* request) {
+  auto* reactor =
+      new GenerateReactor(context, deps_, *request);  // deletes itself when the call is done
   grpc::Status problem = credential_.Check(*context);
   if (problem.ok()) problem = ToGrpcStatus(ValidateUsername(request->owner()));
   if (problem.ok() && request->interval_ms() != 0 && request->interval_ms() < 100) {
-    problem = grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "interval_ms must be at least 100 (0 = 5000)");
+    problem = grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                           "interval_ms must be at least 100 (0 = 5000)");
   }
   if (problem.ok() && request->max_count() < 0) {
     problem = grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "max_count cannot be negative");

@@ -19,16 +19,19 @@ constexpr int kDefaultIntervalMs = 5000;
 constexpr char kInsertSql[] =
     "WITH inserted AS (INSERT INTO tasks (owner, description, source, request_id) "
     "VALUES ($1, $2, 'FORTUNE', $3) ON CONFLICT (owner, request_id) DO NOTHING RETURNING *) "
-    "SELECT id, owner, description, done, version, (extract(epoch FROM create_time) * 1000000)::bigint, "
+    "SELECT id, owner, description, done, version, (extract(epoch FROM create_time) * "
+    "1000000)::bigint, "
     "(extract(epoch FROM update_time) * 1000000)::bigint FROM inserted UNION ALL "
-    "SELECT id, owner, description, done, version, (extract(epoch FROM create_time) * 1000000)::bigint, "
+    "SELECT id, owner, description, done, version, (extract(epoch FROM create_time) * "
+    "1000000)::bigint, "
     "(extract(epoch FROM update_time) * 1000000)::bigint FROM tasks "
     "WHERE owner = $1 AND request_id = $3 AND NOT EXISTS (SELECT 1 FROM inserted)";
 
 std::string RandomId() {
   unsigned char bytes[12];
   randombytes_buf(bytes, sizeof(bytes));
-  return absl::BytesToHexString(absl::string_view(reinterpret_cast<const char*>(bytes), sizeof(bytes)));
+  return absl::BytesToHexString(
+      absl::string_view(reinterpret_cast<const char*>(bytes), sizeof(bytes)));
 }
 
 v1::Task ReadFortune(const v1::Row& row) {
@@ -39,8 +42,10 @@ v1::Task ReadFortune(const v1::Row& row) {
   task.set_done(BoolAt(row, 3));
   task.set_source(v1::TASK_SOURCE_FORTUNE);
   task.set_version(IntAt(row, 4));
-  *task.mutable_create_time() = google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(IntAt(row, 5));
-  *task.mutable_update_time() = google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(IntAt(row, 6));
+  *task.mutable_create_time() =
+      google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(IntAt(row, 5));
+  *task.mutable_update_time() =
+      google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(IntAt(row, 6));
   return task;
 }
 
@@ -58,7 +63,8 @@ GenerateReactor::GenerateReactor(grpc::CallbackServerContext* context, Generator
       context_(context),
       deps_(deps),
       owner_(request.owner()),
-      interval_(absl::Milliseconds(request.interval_ms() == 0 ? kDefaultIntervalMs : request.interval_ms())),
+      interval_(absl::Milliseconds(request.interval_ms() == 0 ? kDefaultIntervalMs
+                                                              : request.interval_ms())),
       max_count_(request.max_count()),
       clear_previous_(!request.has_clear_previous() || request.clear_previous()),
       generator_id_(RandomId()) {}
@@ -87,16 +93,19 @@ void GenerateReactor::Begin() {
 void GenerateReactor::ClearPrevious() {
   Hold();
   deps_.db.Execute(
-      Query("DELETE FROM tasks WHERE owner = $1 AND source = 'FORTUNE'", v1::INTENT_WRITE).Text(owner_),
+      Query("DELETE FROM tasks WHERE owner = $1 AND source = 'FORTUNE'", v1::INTENT_WRITE)
+          .Text(owner_),
       [this](const grpc::Status& status, v1::ExecuteResponse&& response) {
         if (status.ok()) {
-          context_->AddInitialMetadata("x-taskgres-fortunes-cleared", std::to_string(response.rows_affected()));
+          context_->AddInitialMetadata("x-taskgres-fortunes-cleared",
+                                       std::to_string(response.rows_affected()));
           StartSendInitialMetadata();
           start_ = absl::Now();
           ScheduleTick();
         } else {
-          FinishNow(grpc::Status(status.error_code(),
-                                 absl::StrCat("could not clear the previous fortunes: ", status.error_message())));
+          FinishNow(grpc::Status(
+              status.error_code(),
+              absl::StrCat("could not clear the previous fortunes: ", status.error_message())));
         }
         Release();
       });
@@ -130,20 +139,22 @@ void GenerateReactor::ScheduleTick() {
 void GenerateReactor::Insert(int attempt) {
   if (finishing()) return;
   Hold();
-  const std::string& fortune = deps_.book.Pick(randombytes_random() | (uint64_t{randombytes_random()} << 32));
-  deps_.db.Execute(Query(kInsertSql, v1::INTENT_WRITE)
-                       .Text(owner_)
-                       .Text(fortune)
-                       .Text(absl::StrCat("fortune:", generator_id_, ":", ticks_)),
-                   [this, attempt](const grpc::Status& status, v1::ExecuteResponse&& response) {
-                     if (status.ok() && response.rows_size() == 1) {
-                       Inserted(ReadFortune(response.rows(0)));
-                     } else {
-                       Failed(status.ok() ? grpc::Status(grpc::StatusCode::ABORTED, "no row came back") : status,
-                              attempt);
-                     }
-                     Release();
-                   });
+  const std::string& fortune =
+      deps_.book.Pick(randombytes_random() | (uint64_t{randombytes_random()} << 32));
+  deps_.db.Execute(
+      Query(kInsertSql, v1::INTENT_WRITE)
+          .Text(owner_)
+          .Text(fortune)
+          .Text(absl::StrCat("fortune:", generator_id_, ":", ticks_)),
+      [this, attempt](const grpc::Status& status, v1::ExecuteResponse&& response) {
+        if (status.ok() && response.rows_size() == 1) {
+          Inserted(ReadFortune(response.rows(0)));
+        } else {
+          Failed(status.ok() ? grpc::Status(grpc::StatusCode::ABORTED, "no row came back") : status,
+                 attempt);
+        }
+        Release();
+      });
 }
 
 void GenerateReactor::Inserted(const v1::Task& task) {
@@ -160,12 +171,14 @@ void GenerateReactor::Inserted(const v1::Task& task) {
 void GenerateReactor::Failed(const grpc::Status& status, int attempt) {
   deps_.metrics.insert_failures->Increment();
   if (status.error_code() == grpc::StatusCode::FAILED_PRECONDITION) {  // foreign key: no such user
-    FinishNow(grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, absl::StrCat("there is no user '", owner_, "'")));
+    FinishNow(grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                           absl::StrCat("there is no user '", owner_, "'")));
     return;
   }
   if (Transient(status) && attempt < deps_.insert_attempts) {
     // The same tick again: its request id makes a second insert impossible.
-    const absl::Duration pause = std::min(deps_.retry_pause * (1 << (attempt - 1)), absl::Seconds(1));
+    const absl::Duration pause =
+        std::min(deps_.retry_pause * (1 << (attempt - 1)), absl::Seconds(1));
     At(absl::Now() + pause, [this, attempt] { Insert(attempt + 1); });
     return;
   }

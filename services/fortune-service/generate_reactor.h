@@ -35,7 +35,8 @@ struct GeneratorDeps {
 class GenerateReactor : public QueuedWriteReactor<v1::Task> {
  public:
   // `request` must be valid (checked by the service).
-  GenerateReactor(grpc::CallbackServerContext* context, GeneratorDeps deps, const v1::GenerateRequest& request);
+  GenerateReactor(grpc::CallbackServerContext* context, GeneratorDeps deps,
+                  const v1::GenerateRequest& request);
 
   // Claims the owner's generator slot and begins. Call once, right after construction.
   void Begin();

@@ -29,19 +29,24 @@ namespace {
 
 int Main(int argc, char** argv) {
   BlockShutdownSignals();
-  InitService(argc, argv, "fortune-service",
-              "fortune-service: timed fortune tasks.\nEvery flag can also be set as TASKGRES_<FLAG_NAME>.");
+  InitService(
+      argc, argv, "fortune-service",
+      "fortune-service: timed fortune tasks.\nEvery flag can also be set as TASKGRES_<FLAG_NAME>.");
   absl::StatusOr<ServiceCredential> credential =
       absl::GetFlag(FLAGS_service_token_file).empty()
-          ? absl::InvalidArgumentError("--service-token-file is required (callers and db-router use it)")
+          ? absl::InvalidArgumentError(
+                "--service-token-file is required (callers and db-router use it)")
           : ServiceCredential::FromFile(absl::GetFlag(FLAGS_service_token_file));
   if (!credential.ok()) ExitWithStartupError(credential.status());
-  const std::vector<std::string> paths = absl::StrSplit(absl::GetFlag(FLAGS_fortunes), ',', absl::SkipWhitespace());
+  const std::vector<std::string> paths =
+      absl::StrSplit(absl::GetFlag(FLAGS_fortunes), ',', absl::SkipWhitespace());
   absl::StatusOr<FortuneBook> book = FortuneBook::Load(paths);
   if (!book.ok()) ExitWithStartupError(book.status());
-  log::Info("loaded fortunes", {{"usable", static_cast<int64_t>(book->size())}, {"skipped", book->skipped()}});
+  log::Info("loaded fortunes",
+            {{"usable", static_cast<int64_t>(book->size())}, {"skipped", book->skipped()}});
 
-  ServerOptions options = ServerOptions::FromFlags("fortune-service", "127.0.0.1:50052", "127.0.0.1:9102");
+  ServerOptions options =
+      ServerOptions::FromFlags("fortune-service", "127.0.0.1:50052", "127.0.0.1:9102");
   options.grpc_services = {"taskgres.v1.FortuneService"};
   absl::StatusOr<std::unique_ptr<ServiceServer>> server = ServiceServer::Create(options);
   if (!server.ok()) ExitWithStartupError(server.status());
@@ -49,7 +54,8 @@ int Main(int argc, char** argv) {
   FortuneMetrics metrics((*server)->metrics_registry());
   grpc::ChannelArguments arguments;
   arguments.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 20'000);
-  DbClient db(grpc::CreateCustomChannel(absl::GetFlag(FLAGS_db_router), grpc::InsecureChannelCredentials(), arguments),
+  DbClient db(grpc::CreateCustomChannel(absl::GetFlag(FLAGS_db_router),
+                                        grpc::InsecureChannelCredentials(), arguments),
               *credential, absl::GetFlag(FLAGS_db_timeout));
   GeneratorRegistry registry;
   TimerQueue timers;

@@ -20,10 +20,10 @@
 #include "auth/token_signer.h"
 #include "dbclient/db_client.h"
 #include "service_metrics.h"
-#include "tasks/write_lsn_memory.h"
+#include "streaming/stream_registry.h"
 #include "taskgres/v1/fortune_service.grpc.pb.h"
 #include "taskgres/v1/task_service.grpc.pb.h"
-#include "streaming/stream_registry.h"
+#include "tasks/write_lsn_memory.h"
 #include "timer/timer_queue.h"
 #include "watch/task_event_hub.h"
 
@@ -65,33 +65,43 @@ struct TaskServiceDeps {
 
 class TaskServiceImpl final : public v1::TaskService::CallbackService {
  public:
-  TaskServiceImpl(TaskServiceDeps deps, TaskServiceOptions options) : deps_(deps), options_(options) {}
+  TaskServiceImpl(TaskServiceDeps deps, TaskServiceOptions options)
+      : deps_(deps), options_(options) {}
 
-  grpc::ServerUnaryReactor* Login(grpc::CallbackServerContext* context, const v1::LoginRequest* request,
+  grpc::ServerUnaryReactor* Login(grpc::CallbackServerContext* context,
+                                  const v1::LoginRequest* request,
                                   v1::LoginResponse* response) override;
-  grpc::ServerUnaryReactor* Register(grpc::CallbackServerContext* context, const v1::RegisterRequest* request,
+  grpc::ServerUnaryReactor* Register(grpc::CallbackServerContext* context,
+                                     const v1::RegisterRequest* request,
                                      v1::User* response) override;
-  grpc::ServerUnaryReactor* ListTasks(grpc::CallbackServerContext* context, const v1::ListTasksRequest* request,
+  grpc::ServerUnaryReactor* ListTasks(grpc::CallbackServerContext* context,
+                                      const v1::ListTasksRequest* request,
                                       v1::ListTasksResponse* response) override;
-  grpc::ServerUnaryReactor* CreateTask(grpc::CallbackServerContext* context, const v1::CreateTaskRequest* request,
+  grpc::ServerUnaryReactor* CreateTask(grpc::CallbackServerContext* context,
+                                       const v1::CreateTaskRequest* request,
                                        v1::Task* response) override;
-  grpc::ServerUnaryReactor* UpdateTask(grpc::CallbackServerContext* context, const v1::UpdateTaskRequest* request,
+  grpc::ServerUnaryReactor* UpdateTask(grpc::CallbackServerContext* context,
+                                       const v1::UpdateTaskRequest* request,
                                        v1::Task* response) override;
-  grpc::ServerUnaryReactor* DeleteTask(grpc::CallbackServerContext* context, const v1::DeleteTaskRequest* request,
+  grpc::ServerUnaryReactor* DeleteTask(grpc::CallbackServerContext* context,
+                                       const v1::DeleteTaskRequest* request,
                                        v1::DeleteTaskResponse* response) override;
   grpc::ServerUnaryReactor* DeleteFortunes(grpc::CallbackServerContext* context,
                                            const v1::DeleteFortunesRequest* request,
                                            v1::DeleteFortunesResponse* response) override;
-  grpc::ServerWriteReactor<v1::TaskEvent>* WatchTasks(grpc::CallbackServerContext* context,
-                                                      const v1::WatchTasksRequest* request) override;
-  grpc::ServerWriteReactor<v1::Task>* GenerateFortunes(grpc::CallbackServerContext* context,
-                                                       const v1::GenerateFortunesRequest* request) override;
-  grpc::ServerUnaryReactor* ListUsers(grpc::CallbackServerContext* context, const v1::ListUsersRequest* request,
+  grpc::ServerWriteReactor<v1::TaskEvent>* WatchTasks(
+      grpc::CallbackServerContext* context, const v1::WatchTasksRequest* request) override;
+  grpc::ServerWriteReactor<v1::Task>* GenerateFortunes(
+      grpc::CallbackServerContext* context, const v1::GenerateFortunesRequest* request) override;
+  grpc::ServerUnaryReactor* ListUsers(grpc::CallbackServerContext* context,
+                                      const v1::ListUsersRequest* request,
                                       v1::ListUsersResponse* response) override;
-  grpc::ServerUnaryReactor* CreateUser(grpc::CallbackServerContext* context, const v1::CreateUserRequest* request,
+  grpc::ServerUnaryReactor* CreateUser(grpc::CallbackServerContext* context,
+                                       const v1::CreateUserRequest* request,
                                        v1::User* response) override;
   grpc::ServerUnaryReactor* SetUserRole(grpc::CallbackServerContext* context,
-                                        const v1::SetUserRoleRequest* request, v1::User* response) override;
+                                        const v1::SetUserRoleRequest* request,
+                                        v1::User* response) override;
 
   // Creates `username` as an ADMIN with the given password unless a user of
   // that name exists (never overwrites). Blocking; for start-up.
@@ -113,13 +123,15 @@ class TaskServiceImpl final : public v1::TaskService::CallbackService {
 
   // The owner a request targets: `requested` empty = the caller; "*" (only
   // when `allow_all`) = everyone. Clients may only name themselves.
-  absl::StatusOr<std::string> ResolveOwner(const Caller& caller, const std::string& requested, bool allow_all) const;
+  absl::StatusOr<std::string> ResolveOwner(const Caller& caller, const std::string& requested,
+                                           bool allow_all) const;
 
   // Hashes a password off the gRPC threads; RESOURCE_EXHAUSTED when busy.
-  void HashPassword(std::string password, absl::AnyInvocable<void(absl::StatusOr<std::string>)> done);
+  void HashPassword(std::string password,
+                    absl::AnyInvocable<void(absl::StatusOr<std::string>)> done);
   // Inserts a user with a freshly hashed password and answers with it.
-  void InsertUser(grpc::CallbackServerContext* context, grpc::ServerUnaryReactor* reactor, std::string username,
-                  std::string password, v1::Role role, v1::User* response);
+  void InsertUser(grpc::CallbackServerContext* context, grpc::ServerUnaryReactor* reactor,
+                  std::string username, std::string password, v1::Role role, v1::User* response);
   // Answers a failed login after the failure delay.
   void FailLogin(grpc::ServerUnaryReactor* reactor, const std::string& username);
 
@@ -129,7 +141,8 @@ class TaskServiceImpl final : public v1::TaskService::CallbackService {
   TaskServiceDeps deps_;
   const TaskServiceOptions options_;
   absl::Mutex role_mutex_;
-  absl::flat_hash_map<std::string, std::pair<v1::Role, absl::Time>> roles_ ABSL_GUARDED_BY(role_mutex_);
+  absl::flat_hash_map<std::string, std::pair<v1::Role, absl::Time>> roles_
+      ABSL_GUARDED_BY(role_mutex_);
 };
 
 // A database failure as the public sees it: availability problems keep their

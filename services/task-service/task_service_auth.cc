@@ -3,10 +3,10 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "grpcutil/status.h"
-#include "lsn/lsn.h"
-#include "logging/json_log.h"
 #include "google/protobuf/util/time_util.h"
+#include "grpcutil/status.h"
+#include "logging/json_log.h"
+#include "lsn/lsn.h"
 #include "task_service.h"
 #include "tasks/task_row.h"
 #include "validation/text_rules.h"
@@ -17,7 +17,8 @@ namespace {
 constexpr char kLsnHeader[] = "x-taskgres-lsn";
 constexpr char kWrongCredentials[] = "wrong username or password";
 
-std::optional<std::string> Metadata(const grpc::CallbackServerContext* context, absl::string_view key) {
+std::optional<std::string> Metadata(const grpc::CallbackServerContext* context,
+                                    absl::string_view key) {
   const auto& metadata = context->client_metadata();
   auto it = metadata.find(grpc::string_ref(key.data(), key.size()));
   if (it == metadata.end()) return std::nullopt;
@@ -35,7 +36,8 @@ void ReadUser(const v1::Row& row, v1::User* user) {
       google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(IntAt(row, 2));
 }
 
-constexpr char kUserColumns[] = "username, role, (extract(epoch FROM create_time) * 1000000)::bigint";
+constexpr char kUserColumns[] =
+    "username, role, (extract(epoch FROM create_time) * 1000000)::bigint";
 
 }  // namespace
 
@@ -47,18 +49,22 @@ grpc::Status DatabaseError(const grpc::Status& status, absl::string_view doing) 
     case grpc::StatusCode::DEADLINE_EXCEEDED:
     case grpc::StatusCode::CANCELLED:
     case grpc::StatusCode::RESOURCE_EXHAUSTED:
-      return grpc::Status(status.error_code(), absl::StrCat("the database did not answer in time while ", doing));
+      return grpc::Status(status.error_code(),
+                          absl::StrCat("the database did not answer in time while ", doing));
     default:
-      log::Error("unexpected database error", {{"doing", doing}, {"code", static_cast<int>(status.error_code())},
+      log::Error("unexpected database error", {{"doing", doing},
+                                               {"code", static_cast<int>(status.error_code())},
                                                {"error", status.error_message()}});
-      return grpc::Status(grpc::StatusCode::INTERNAL, absl::StrCat("unexpected database error while ", doing));
+      return grpc::Status(grpc::StatusCode::INTERNAL,
+                          absl::StrCat("unexpected database error while ", doing));
   }
 }
 
 std::optional<v1::Role> TaskServiceImpl::CachedRole(const std::string& username) {
   absl::MutexLock lock(&role_mutex_);
   auto it = roles_.find(username);
-  if (it == roles_.end() || absl::Now() - it->second.second > options_.admin_role_ttl) return std::nullopt;
+  if (it == roles_.end() || absl::Now() - it->second.second > options_.admin_role_ttl)
+    return std::nullopt;
   return it->second.first;
 }
 
@@ -71,7 +77,8 @@ void TaskServiceImpl::CacheRole(const std::string& username, v1::Role role) {
 void TaskServiceImpl::Authenticate(grpc::CallbackServerContext* context, CallerCallback done) {
   const std::optional<std::string> header = Metadata(context, "authorization");
   if (!header || !absl::StartsWith(*header, "Bearer ")) {
-    done(absl::UnauthenticatedError("log in first: send 'authorization: Bearer <token>' from Login"));
+    done(absl::UnauthenticatedError(
+        "log in first: send 'authorization: Bearer <token>' from Login"));
     return;
   }
   absl::StatusOr<auth::TokenClaims> claims = deps_.signer.Verify(header->substr(7), absl::Now());
@@ -92,7 +99,8 @@ void TaskServiceImpl::Authenticate(grpc::CallbackServerContext* context, CallerC
   }
   deps_.db.Execute(
       Query("SELECT role FROM users WHERE username = $1", v1::INTENT_READ).Text(caller.username),
-      [this, caller, done = std::move(done)](const grpc::Status& status, v1::ExecuteResponse&& rows) mutable {
+      [this, caller, done = std::move(done)](const grpc::Status& status,
+                                             v1::ExecuteResponse&& rows) mutable {
         if (!status.ok()) {
           done(ToAbslStatus(DatabaseError(status, "checking your role")));
           return;
@@ -118,7 +126,8 @@ void TaskServiceImpl::AuthenticateAdmin(grpc::CallbackServerContext* context, Ca
   });
 }
 
-uint64_t TaskServiceImpl::ReadLsn(const grpc::CallbackServerContext* context, const Caller& caller) const {
+uint64_t TaskServiceImpl::ReadLsn(const grpc::CallbackServerContext* context,
+                                  const Caller& caller) const {
   uint64_t lsn = deps_.lsns.Get(caller.username);
   if (std::optional<std::string> sent = Metadata(context, kLsnHeader)) {
     if (std::optional<uint64_t> parsed = ParseLsn(*sent)) lsn = std::max(lsn, *parsed);
@@ -126,18 +135,22 @@ uint64_t TaskServiceImpl::ReadLsn(const grpc::CallbackServerContext* context, co
   return lsn;
 }
 
-void TaskServiceImpl::RecordWrite(grpc::CallbackServerContext* context, const std::string& username, uint64_t lsn) {
+void TaskServiceImpl::RecordWrite(grpc::CallbackServerContext* context, const std::string& username,
+                                  uint64_t lsn) {
   if (lsn == 0) return;
   deps_.lsns.Remember(username, lsn);
   context->AddInitialMetadata(kLsnHeader, FormatLsn(lsn));
 }
 
-absl::StatusOr<std::string> TaskServiceImpl::ResolveOwner(const Caller& caller, const std::string& requested,
+absl::StatusOr<std::string> TaskServiceImpl::ResolveOwner(const Caller& caller,
+                                                          const std::string& requested,
                                                           bool allow_all) const {
   if (requested.empty() || requested == caller.username) return caller.username;
   if (requested == "*") {
-    if (!allow_all) return absl::InvalidArgumentError("'*' (everyone) is not allowed here; name one owner");
-    if (!caller.admin()) return absl::PermissionDeniedError("only an admin may see everyone's tasks");
+    if (!allow_all)
+      return absl::InvalidArgumentError("'*' (everyone) is not allowed here; name one owner");
+    if (!caller.admin())
+      return absl::PermissionDeniedError("only an admin may see everyone's tasks");
     return requested;
   }
   if (!caller.admin()) return absl::PermissionDeniedError("you may only work with your own tasks");
@@ -151,7 +164,8 @@ void TaskServiceImpl::HashPassword(std::string password,
   const bool queued = deps_.cpu.Submit([this, password = std::move(password), shared_done] {
     (*shared_done)(deps_.hasher.Hash(password));
   });
-  if (!queued) (*shared_done)(absl::ResourceExhaustedError("the server is busy hashing passwords; try again"));
+  if (!queued)
+    (*shared_done)(absl::ResourceExhaustedError("the server is busy hashing passwords; try again"));
 }
 
 void TaskServiceImpl::FailLogin(grpc::ServerUnaryReactor* reactor, const std::string& username) {
@@ -164,7 +178,8 @@ void TaskServiceImpl::FailLogin(grpc::ServerUnaryReactor* reactor, const std::st
 }
 
 grpc::ServerUnaryReactor* TaskServiceImpl::Login(grpc::CallbackServerContext* context,
-                                                 const v1::LoginRequest* request, v1::LoginResponse* response) {
+                                                 const v1::LoginRequest* request,
+                                                 v1::LoginResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   const std::string& username = request->username();
   if (!ValidateUsername(username).ok() || !ValidatePassword(request->password()).ok()) {
@@ -180,7 +195,8 @@ grpc::ServerUnaryReactor* TaskServiceImpl::Login(grpc::CallbackServerContext* co
     return reactor;
   }
   // Check the hash off the gRPC threads, then answer.
-  auto verify = [this, reactor, request, response](std::optional<std::pair<std::string, v1::Role>> user) {
+  auto verify = [this, reactor, request,
+                 response](std::optional<std::pair<std::string, v1::Role>> user) {
     const std::string hash = user ? user->first : deps_.hasher.decoy_hash();
     const bool queued = deps_.cpu.Submit([this, reactor, request, response, user, hash] {
       const bool match = deps_.hasher.Verify(request->password(), hash);
@@ -198,14 +214,15 @@ grpc::ServerUnaryReactor* TaskServiceImpl::Login(grpc::CallbackServerContext* co
       *response->mutable_expire_time() = ToTimestamp(claims.expires);
       reactor->Finish(grpc::Status::OK);
     });
-    if (!queued) reactor->Finish(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, "the server is busy; try again"));
+    if (!queued)
+      reactor->Finish(
+          grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, "the server is busy; try again"));
   };
   auto lookup = [this, context, username](v1::Intent intent, auto then) {
-    deps_.db.Execute(
-        Query("SELECT password_hash, role FROM users WHERE username = $1", intent)
-            .Text(username)
-            .MinLsn(deps_.lsns.Get(username)),
-        std::move(then), absl::FromChrono(context->deadline()));
+    deps_.db.Execute(Query("SELECT password_hash, role FROM users WHERE username = $1", intent)
+                         .Text(username)
+                         .MinLsn(deps_.lsns.Get(username)),
+                     std::move(then), absl::FromChrono(context->deadline()));
   };
   lookup(v1::INTENT_READ, [this, reactor, verify, lookup](const grpc::Status& status,
                                                           v1::ExecuteResponse&& rows) mutable {
@@ -219,21 +236,24 @@ grpc::ServerUnaryReactor* TaskServiceImpl::Login(grpc::CallbackServerContext* co
     }
     // Not on the replica: it may have been registered through another instance
     // a moment ago. Ask the primary before saying no.
-    lookup(v1::INTENT_WRITE, [reactor, verify](const grpc::Status& status, v1::ExecuteResponse&& rows) mutable {
-      if (!status.ok()) {
-        reactor->Finish(DatabaseError(status, "logging in"));
-        return;
-      }
-      verify(rows.rows_size() == 1 ? std::make_optional(std::make_pair(TextAt(rows.rows(0), 0),
-                                                                       RoleFromText(TextAt(rows.rows(0), 1))))
-                                   : std::nullopt);
-    });
+    lookup(v1::INTENT_WRITE,
+           [reactor, verify](const grpc::Status& status, v1::ExecuteResponse&& rows) mutable {
+             if (!status.ok()) {
+               reactor->Finish(DatabaseError(status, "logging in"));
+               return;
+             }
+             verify(rows.rows_size() == 1
+                        ? std::make_optional(std::make_pair(TextAt(rows.rows(0), 0),
+                                                            RoleFromText(TextAt(rows.rows(0), 1))))
+                        : std::nullopt);
+           });
   });
   return reactor;
 }
 
-void TaskServiceImpl::InsertUser(grpc::CallbackServerContext* context, grpc::ServerUnaryReactor* reactor,
-                                 std::string username, std::string password, v1::Role role, v1::User* response) {
+void TaskServiceImpl::InsertUser(grpc::CallbackServerContext* context,
+                                 grpc::ServerUnaryReactor* reactor, std::string username,
+                                 std::string password, v1::Role role, v1::User* response) {
   HashPassword(std::move(password), [this, context, reactor, username, role,
                                      response](absl::StatusOr<std::string> hash) {
     if (!hash.ok()) {
@@ -241,13 +261,16 @@ void TaskServiceImpl::InsertUser(grpc::CallbackServerContext* context, grpc::Ser
       return;
     }
     deps_.db.Execute(
-        Query(absl::StrCat("INSERT INTO users (username, password_hash, role) VALUES ($1, $2, $3) RETURNING ",
-                           kUserColumns),
-              v1::INTENT_WRITE)
+        Query(
+            absl::StrCat(
+                "INSERT INTO users (username, password_hash, role) VALUES ($1, $2, $3) RETURNING ",
+                kUserColumns),
+            v1::INTENT_WRITE)
             .Text(username)
             .Text(*hash)
             .Text(RoleText(role)),
-        [this, context, reactor, username, response](const grpc::Status& status, v1::ExecuteResponse&& rows) {
+        [this, context, reactor, username, response](const grpc::Status& status,
+                                                     v1::ExecuteResponse&& rows) {
           if (status.error_code() == grpc::StatusCode::ALREADY_EXISTS) {
             reactor->Finish(grpc::Status(grpc::StatusCode::ALREADY_EXISTS,
                                          absl::StrCat("the username '", username, "' is taken")));
@@ -266,7 +289,8 @@ void TaskServiceImpl::InsertUser(grpc::CallbackServerContext* context, grpc::Ser
 }
 
 grpc::ServerUnaryReactor* TaskServiceImpl::Register(grpc::CallbackServerContext* context,
-                                                    const v1::RegisterRequest* request, v1::User* response) {
+                                                    const v1::RegisterRequest* request,
+                                                    v1::User* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   if (!options_.allow_registration) {
     reactor->Finish(grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
@@ -284,9 +308,11 @@ grpc::ServerUnaryReactor* TaskServiceImpl::Register(grpc::CallbackServerContext*
 }
 
 grpc::ServerUnaryReactor* TaskServiceImpl::CreateUser(grpc::CallbackServerContext* context,
-                                                      const v1::CreateUserRequest* request, v1::User* response) {
+                                                      const v1::CreateUserRequest* request,
+                                                      v1::User* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  AuthenticateAdmin(context, [this, context, reactor, request, response](absl::StatusOr<Caller> caller) {
+  AuthenticateAdmin(context, [this, context, reactor, request,
+                              response](absl::StatusOr<Caller> caller) {
     if (!caller.ok()) {
       reactor->Finish(ToGrpcStatus(caller.status()));
       return;
@@ -300,7 +326,8 @@ grpc::ServerUnaryReactor* TaskServiceImpl::CreateUser(grpc::CallbackServerContex
       reactor->Finish(ToGrpcStatus(problem));
       return;
     }
-    InsertUser(context, reactor, request->username(), request->password(), request->role(), response);
+    InsertUser(context, reactor, request->username(), request->password(), request->role(),
+               response);
   });
   return reactor;
 }
@@ -315,7 +342,8 @@ grpc::ServerUnaryReactor* TaskServiceImpl::ListUsers(grpc::CallbackServerContext
       return;
     }
     deps_.db.Execute(
-        Query(absl::StrCat("SELECT ", kUserColumns, " FROM users ORDER BY username"), v1::INTENT_READ)
+        Query(absl::StrCat("SELECT ", kUserColumns, " FROM users ORDER BY username"),
+              v1::INTENT_READ)
             .MinLsn(ReadLsn(context, *caller)),
         [reactor, response](const grpc::Status& status, v1::ExecuteResponse&& rows) {
           if (!status.ok()) {
@@ -331,61 +359,70 @@ grpc::ServerUnaryReactor* TaskServiceImpl::ListUsers(grpc::CallbackServerContext
 }
 
 grpc::ServerUnaryReactor* TaskServiceImpl::SetUserRole(grpc::CallbackServerContext* context,
-                                                       const v1::SetUserRoleRequest* request, v1::User* response) {
+                                                       const v1::SetUserRoleRequest* request,
+                                                       v1::User* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  AuthenticateAdmin(context, [this, context, reactor, request, response](absl::StatusOr<Caller> caller) {
-    if (!caller.ok()) {
-      reactor->Finish(ToGrpcStatus(caller.status()));
-      return;
-    }
-    if (request->role() != v1::ROLE_CLIENT && request->role() != v1::ROLE_ADMIN) {
-      reactor->Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "the role must be CLIENT or ADMIN"));
-      return;
-    }
-    // Locking the admins first serialises concurrent demotions, so the last
-    // admin can never be demoted by two admins demoting each other at once.
-    v1::ExecuteTransactionRequest transaction;
-    transaction.add_statements()->set_sql("SELECT username FROM users WHERE role = 'ADMIN' FOR UPDATE");
-    v1::Statement* update = transaction.add_statements();
-    update->set_sql(absl::StrCat(
-        "UPDATE users SET role = $2 WHERE username = $1 AND ($2 = 'ADMIN' OR EXISTS (SELECT 1 FROM users "
-        "WHERE role = 'ADMIN' AND username <> $1)) RETURNING ",
-        kUserColumns));
-    update->add_params()->set_text(request->username());
-    update->add_params()->set_text(RoleText(request->role()));
-    v1::Statement* exists = transaction.add_statements();
-    exists->set_sql("SELECT 1 FROM users WHERE username = $1");
-    exists->add_params()->set_text(request->username());
-    deps_.db.ExecuteTransaction(
-        std::move(transaction),
-        [this, context, reactor, request, response, caller = *caller](
-            const grpc::Status& status, v1::ExecuteTransactionResponse&& results) {
-          if (!status.ok()) {
-            reactor->Finish(DatabaseError(status, "changing the role"));
-            return;
-          }
-          if (results.results(1).rows_size() == 1) {
-            ReadUser(results.results(1).rows(0), response);
-            CacheRole(request->username(), request->role());
-            RecordWrite(context, caller.username, results.commit_lsn());
-            reactor->Finish(grpc::Status::OK);
-          } else if (results.results(2).rows_size() == 0) {
-            reactor->Finish(grpc::Status(grpc::StatusCode::NOT_FOUND,
-                                         absl::StrCat("there is no user '", request->username(), "'")));
-          } else {
-            reactor->Finish(grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
-                                         "this would leave no admin; make someone else an admin first"));
-          }
-        },
-        absl::FromChrono(context->deadline()));
-  });
+  AuthenticateAdmin(
+      context, [this, context, reactor, request, response](absl::StatusOr<Caller> caller) {
+        if (!caller.ok()) {
+          reactor->Finish(ToGrpcStatus(caller.status()));
+          return;
+        }
+        if (request->role() != v1::ROLE_CLIENT && request->role() != v1::ROLE_ADMIN) {
+          reactor->Finish(
+              grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "the role must be CLIENT or ADMIN"));
+          return;
+        }
+        // Locking the admins first serialises concurrent demotions, so the last
+        // admin can never be demoted by two admins demoting each other at once.
+        v1::ExecuteTransactionRequest transaction;
+        transaction.add_statements()->set_sql(
+            "SELECT username FROM users WHERE role = 'ADMIN' FOR UPDATE");
+        v1::Statement* update = transaction.add_statements();
+        update->set_sql(
+            absl::StrCat("UPDATE users SET role = $2 WHERE username = $1 AND ($2 = 'ADMIN' OR "
+                         "EXISTS (SELECT 1 FROM users "
+                         "WHERE role = 'ADMIN' AND username <> $1)) RETURNING ",
+                         kUserColumns));
+        update->add_params()->set_text(request->username());
+        update->add_params()->set_text(RoleText(request->role()));
+        v1::Statement* exists = transaction.add_statements();
+        exists->set_sql("SELECT 1 FROM users WHERE username = $1");
+        exists->add_params()->set_text(request->username());
+        deps_.db.ExecuteTransaction(
+            std::move(transaction),
+            [this, context, reactor, request, response, caller = *caller](
+                const grpc::Status& status, v1::ExecuteTransactionResponse&& results) {
+              if (!status.ok()) {
+                reactor->Finish(DatabaseError(status, "changing the role"));
+                return;
+              }
+              if (results.results(1).rows_size() == 1) {
+                ReadUser(results.results(1).rows(0), response);
+                CacheRole(request->username(), request->role());
+                RecordWrite(context, caller.username, results.commit_lsn());
+                reactor->Finish(grpc::Status::OK);
+              } else if (results.results(2).rows_size() == 0) {
+                reactor->Finish(
+                    grpc::Status(grpc::StatusCode::NOT_FOUND,
+                                 absl::StrCat("there is no user '", request->username(), "'")));
+              } else {
+                reactor->Finish(
+                    grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                                 "this would leave no admin; make someone else an admin first"));
+              }
+            },
+            absl::FromChrono(context->deadline()));
+      });
   return reactor;
 }
 
-absl::Status TaskServiceImpl::EnsureFirstAdmin(const std::string& username, const std::string& password) {
+absl::Status TaskServiceImpl::EnsureFirstAdmin(const std::string& username,
+                                               const std::string& password) {
   if (absl::Status valid = ValidateUsername(username); !valid.ok()) return valid;
   if (absl::Status valid = ValidatePassword(password); !valid.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat("the first admin's password: ", valid.message()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("the first admin's password: ", valid.message()));
   }
   absl::StatusOr<std::string> hash = deps_.hasher.Hash(password);
   if (!hash.ok()) return hash.status();

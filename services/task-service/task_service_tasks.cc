@@ -40,8 +40,8 @@ grpc::ServerUnaryReactor* TaskServiceImpl::ListTasks(grpc::CallbackServerContext
     }
     if (request->page_size() < 0 || request->page_size() > kMaxPageSize) {
       reactor->Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                                   absl::StrCat("page_size must be between 1 and ", kMaxPageSize, " (0 = ",
-                                                kDefaultPageSize, ")")));
+                                   absl::StrCat("page_size must be between 1 and ", kMaxPageSize,
+                                                " (0 = ", kDefaultPageSize, ")")));
       return;
     }
     const int page_size = request->page_size() == 0 ? kDefaultPageSize : request->page_size();
@@ -64,13 +64,15 @@ grpc::ServerUnaryReactor* TaskServiceImpl::ListTasks(grpc::CallbackServerContext
     Query query(std::move(sql), v1::INTENT_READ);
     query.Text(*owner).Int(after_id).OptionalBool(
         request->filter().has_done() ? std::make_optional(request->filter().done()) : std::nullopt);
-    query.OptionalText(request->filter().source() == v1::TASK_SOURCE_UNSPECIFIED
-                           ? std::nullopt
-                           : std::make_optional<std::string>(SourceText(request->filter().source())));
+    query.OptionalText(
+        request->filter().source() == v1::TASK_SOURCE_UNSPECIFIED
+            ? std::nullopt
+            : std::make_optional<std::string>(SourceText(request->filter().source())));
     query.Int(page_size + 1).MinLsn(ReadLsn(context, *caller));
     deps_.db.Execute(
         std::move(query),
-        [reactor, response, page_size, query_key](const grpc::Status& status, v1::ExecuteResponse&& rows) {
+        [reactor, response, page_size, query_key](const grpc::Status& status,
+                                                  v1::ExecuteResponse&& rows) {
           if (!status.ok()) {
             reactor->Finish(DatabaseError(status, "listing tasks"));
             return;
@@ -78,7 +80,8 @@ grpc::ServerUnaryReactor* TaskServiceImpl::ListTasks(grpc::CallbackServerContext
           const int count = std::min(rows.rows_size(), page_size);
           for (int i = 0; i < count; ++i) *response->add_tasks() = ReadTask(rows.rows(i));
           if (rows.rows_size() > page_size) {
-            response->set_next_page_token(EncodePageToken(response->tasks(count - 1).id(), query_key));
+            response->set_next_page_token(
+                EncodePageToken(response->tasks(count - 1).id(), query_key));
           }
           reactor->Finish(grpc::Status::OK);
         },
@@ -88,14 +91,16 @@ grpc::ServerUnaryReactor* TaskServiceImpl::ListTasks(grpc::CallbackServerContext
 }
 
 grpc::ServerUnaryReactor* TaskServiceImpl::CreateTask(grpc::CallbackServerContext* context,
-                                                      const v1::CreateTaskRequest* request, v1::Task* response) {
+                                                      const v1::CreateTaskRequest* request,
+                                                      v1::Task* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   Authenticate(context, [this, context, reactor, request, response](absl::StatusOr<Caller> caller) {
     if (!caller.ok()) {
       reactor->Finish(ToGrpcStatus(caller.status()));
       return;
     }
-    absl::StatusOr<std::string> owner = ResolveOwner(*caller, request->owner(), /*allow_all=*/false);
+    absl::StatusOr<std::string> owner =
+        ResolveOwner(*caller, request->owner(), /*allow_all=*/false);
     if (!owner.ok()) {
       reactor->Finish(ToGrpcStatus(owner.status()));
       return;
@@ -106,31 +111,39 @@ grpc::ServerUnaryReactor* TaskServiceImpl::CreateTask(grpc::CallbackServerContex
       return;
     }
     if (request->request_id().size() > kMaxRequestIdLength) {
-      reactor->Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                                   absl::StrCat("request_id can be at most ", kMaxRequestIdLength, " characters")));
+      reactor->Finish(grpc::Status(
+          grpc::StatusCode::INVALID_ARGUMENT,
+          absl::StrCat("request_id can be at most ", kMaxRequestIdLength, " characters")));
       return;
     }
     const std::optional<std::string> request_id =
         request->request_id().empty() ? std::nullopt : std::make_optional(request->request_id());
     // A retry with the same request_id inserts nothing and returns the first task.
-    Query insert(absl::StrCat("WITH inserted AS (INSERT INTO tasks (owner, description, source, request_id) "
-                              "VALUES ($1, $2, 'MANUAL', $3) ON CONFLICT (owner, request_id) DO NOTHING RETURNING *) "
-                              "SELECT ", kTaskColumns, " FROM inserted UNION ALL SELECT ", kTaskColumns,
-                              " FROM tasks WHERE owner = $1 AND request_id = $3 AND NOT EXISTS (SELECT 1 FROM inserted)"),
-                 v1::INTENT_WRITE);
+    Query insert(
+        absl::StrCat(
+            "WITH inserted AS (INSERT INTO tasks (owner, description, source, request_id) "
+            "VALUES ($1, $2, 'MANUAL', $3) ON CONFLICT (owner, request_id) DO NOTHING RETURNING *) "
+            "SELECT ",
+            kTaskColumns, " FROM inserted UNION ALL SELECT ", kTaskColumns,
+            " FROM tasks WHERE owner = $1 AND request_id = $3 AND NOT EXISTS (SELECT 1 FROM "
+            "inserted)"),
+        v1::INTENT_WRITE);
     insert.Text(*owner).Text(*description).OptionalText(request_id);
     deps_.db.Execute(
         std::move(insert),
-        [this, context, reactor, response, owner = *owner, caller = *caller](const grpc::Status& status,
-                                                                              v1::ExecuteResponse&& rows) {
-          if (status.error_code() == grpc::StatusCode::FAILED_PRECONDITION) {  // foreign key: no such owner
-            reactor->Finish(grpc::Status(grpc::StatusCode::NOT_FOUND, absl::StrCat("there is no user '", owner, "'")));
+        [this, context, reactor, response, owner = *owner, caller = *caller](
+            const grpc::Status& status, v1::ExecuteResponse&& rows) {
+          if (status.error_code() ==
+              grpc::StatusCode::FAILED_PRECONDITION) {  // foreign key: no such owner
+            reactor->Finish(grpc::Status(grpc::StatusCode::NOT_FOUND,
+                                         absl::StrCat("there is no user '", owner, "'")));
             return;
           }
           if (!status.ok() || rows.rows_size() != 1) {
-            reactor->Finish(status.ok() ? grpc::Status(grpc::StatusCode::ABORTED,
-                                                       "the same request_id is being used concurrently; retry")
-                                        : DatabaseError(status, "creating the task"));
+            reactor->Finish(
+                status.ok() ? grpc::Status(grpc::StatusCode::ABORTED,
+                                           "the same request_id is being used concurrently; retry")
+                            : DatabaseError(status, "creating the task"));
             return;
           }
           *response = ReadTask(rows.rows(0));
@@ -145,7 +158,8 @@ grpc::ServerUnaryReactor* TaskServiceImpl::CreateTask(grpc::CallbackServerContex
 }
 
 grpc::ServerUnaryReactor* TaskServiceImpl::UpdateTask(grpc::CallbackServerContext* context,
-                                                      const v1::UpdateTaskRequest* request, v1::Task* response) {
+                                                      const v1::UpdateTaskRequest* request,
+                                                      v1::Task* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   Authenticate(context, [this, context, reactor, request, response](absl::StatusOr<Caller> caller) {
     if (!caller.ok()) {
@@ -153,7 +167,8 @@ grpc::ServerUnaryReactor* TaskServiceImpl::UpdateTask(grpc::CallbackServerContex
       return;
     }
     if (request->id() <= 0) {
-      reactor->Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "give the id of the task to change"));
+      reactor->Finish(
+          grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "give the id of the task to change"));
       return;
     }
     if (!request->has_description() && !request->has_done()) {
@@ -171,21 +186,28 @@ grpc::ServerUnaryReactor* TaskServiceImpl::UpdateTask(grpc::CallbackServerContex
       description = *valid;
     }
     // Clients only ever match their own rows: another user's id looks absent.
-    const std::optional<std::string> owner = caller->admin() ? std::nullopt : std::make_optional(caller->username);
-    Query update(absl::StrCat("WITH updated AS (UPDATE tasks SET description = COALESCE($3, description), "
-                              "done = COALESCE($4, done), version = version + 1, update_time = now() "
-                              "WHERE id = $1 AND ($2::text IS NULL OR owner = $2) AND ($5 = 0 OR version = $5) "
-                              "RETURNING *) SELECT true, ", kTaskColumns, " FROM updated UNION ALL "
-                              "SELECT false, ", kTaskColumns, " FROM tasks WHERE id = $1 AND ($2::text IS NULL OR "
-                              "owner = $2) AND NOT EXISTS (SELECT 1 FROM updated)"),
-                 v1::INTENT_WRITE);
+    const std::optional<std::string> owner =
+        caller->admin() ? std::nullopt : std::make_optional(caller->username);
+    Query update(
+        absl::StrCat(
+            "WITH updated AS (UPDATE tasks SET description = COALESCE($3, description), "
+            "done = COALESCE($4, done), version = version + 1, update_time = now() "
+            "WHERE id = $1 AND ($2::text IS NULL OR owner = $2) AND ($5 = 0 OR version = $5) "
+            "RETURNING *) SELECT true, ",
+            kTaskColumns,
+            " FROM updated UNION ALL "
+            "SELECT false, ",
+            kTaskColumns,
+            " FROM tasks WHERE id = $1 AND ($2::text IS NULL OR "
+            "owner = $2) AND NOT EXISTS (SELECT 1 FROM updated)"),
+        v1::INTENT_WRITE);
     update.Int(request->id()).OptionalText(owner).OptionalText(description);
     update.OptionalBool(request->has_done() ? std::make_optional(request->done()) : std::nullopt);
     update.Int(request->expected_version());
     deps_.db.Execute(
         std::move(update),
         [this, context, reactor, request, response, caller = *caller](const grpc::Status& status,
-                                                                       v1::ExecuteResponse&& rows) {
+                                                                      v1::ExecuteResponse&& rows) {
           if (!status.ok()) {
             reactor->Finish(DatabaseError(status, "changing the task"));
             return;
@@ -203,8 +225,9 @@ grpc::ServerUnaryReactor* TaskServiceImpl::UpdateTask(grpc::CallbackServerContex
           if (!updated) {
             reactor->Finish(grpc::Status(
                 grpc::StatusCode::ABORTED,
-                absl::StrCat("task ", request->id(), " was changed by someone else (it is now at version ",
-                             task.version(), ", you expected ", request->expected_version(),
+                absl::StrCat("task ", request->id(),
+                             " was changed by someone else (it is now at version ", task.version(),
+                             ", you expected ", request->expected_version(),
                              "); reload it and try again")));
             return;
           }
@@ -227,15 +250,19 @@ grpc::ServerUnaryReactor* TaskServiceImpl::DeleteTask(grpc::CallbackServerContex
       return;
     }
     if (request->id() <= 0) {
-      reactor->Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "give the id of the task to delete"));
+      reactor->Finish(
+          grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "give the id of the task to delete"));
       return;
     }
-    const std::optional<std::string> owner = caller->admin() ? std::nullopt : std::make_optional(caller->username);
+    const std::optional<std::string> owner =
+        caller->admin() ? std::nullopt : std::make_optional(caller->username);
     deps_.db.Execute(
-        Query("DELETE FROM tasks WHERE id = $1 AND ($2::text IS NULL OR owner = $2)", v1::INTENT_WRITE)
+        Query("DELETE FROM tasks WHERE id = $1 AND ($2::text IS NULL OR owner = $2)",
+              v1::INTENT_WRITE)
             .Int(request->id())
             .OptionalText(owner),
-        [this, context, reactor, request, caller = *caller](const grpc::Status& status, v1::ExecuteResponse&& rows) {
+        [this, context, reactor, request, caller = *caller](const grpc::Status& status,
+                                                            v1::ExecuteResponse&& rows) {
           if (!status.ok()) {
             reactor->Finish(DatabaseError(status, "deleting the task"));
             return;
@@ -263,14 +290,17 @@ grpc::ServerUnaryReactor* TaskServiceImpl::DeleteFortunes(grpc::CallbackServerCo
       reactor->Finish(ToGrpcStatus(caller.status()));
       return;
     }
-    absl::StatusOr<std::string> owner = ResolveOwner(*caller, request->owner(), /*allow_all=*/false);
+    absl::StatusOr<std::string> owner =
+        ResolveOwner(*caller, request->owner(), /*allow_all=*/false);
     if (!owner.ok()) {
       reactor->Finish(ToGrpcStatus(owner.status()));
       return;
     }
     deps_.db.Execute(
-        Query("DELETE FROM tasks WHERE owner = $1 AND source = 'FORTUNE'", v1::INTENT_WRITE).Text(*owner),
-        [this, context, reactor, response, caller = *caller](const grpc::Status& status, v1::ExecuteResponse&& rows) {
+        Query("DELETE FROM tasks WHERE owner = $1 AND source = 'FORTUNE'", v1::INTENT_WRITE)
+            .Text(*owner),
+        [this, context, reactor, response, caller = *caller](const grpc::Status& status,
+                                                             v1::ExecuteResponse&& rows) {
           if (!status.ok()) {
             reactor->Finish(DatabaseError(status, "deleting fortunes"));
             return;
@@ -285,37 +315,42 @@ grpc::ServerUnaryReactor* TaskServiceImpl::DeleteFortunes(grpc::CallbackServerCo
   return reactor;
 }
 
-grpc::ServerWriteReactor<v1::TaskEvent>* TaskServiceImpl::WatchTasks(grpc::CallbackServerContext* context,
-                                                                     const v1::WatchTasksRequest* request) {
-  auto* reactor = new WatchReactor(context, deps_.hub, options_.watch_buffer, deps_.metrics, deps_.streams);  // deletes itself
-  reactor->Hold();  // until the caller is known
+grpc::ServerWriteReactor<v1::TaskEvent>* TaskServiceImpl::WatchTasks(
+    grpc::CallbackServerContext* context, const v1::WatchTasksRequest* request) {
+  auto* reactor = new WatchReactor(context, deps_.hub, options_.watch_buffer, deps_.metrics,
+                                   deps_.streams);  // deletes itself
+  reactor->Hold();                                  // until the caller is known
   // The request may be gone by the time the callback runs (the stream can be
   // cancelled meanwhile): copy what it needs.
-  Authenticate(context, [this, reactor, requested = request->owner()](absl::StatusOr<Caller> caller) {
-    absl::StatusOr<std::string> owner =
-        caller.ok() ? ResolveOwner(*caller, requested, /*allow_all=*/true) : caller.status();
-    if (!owner.ok()) {
-      reactor->FinishNow(ToGrpcStatus(owner.status()));
-    } else if (!deps_.hub.listening()) {
-      reactor->FinishNow(
-          grpc::Status(grpc::StatusCode::UNAVAILABLE, "task changes are not available right now; try again"));
-    } else {
-      reactor->Subscribe(*owner);
-    }
-    reactor->Release();
-  });
+  Authenticate(
+      context, [this, reactor, requested = request->owner()](absl::StatusOr<Caller> caller) {
+        absl::StatusOr<std::string> owner =
+            caller.ok() ? ResolveOwner(*caller, requested, /*allow_all=*/true) : caller.status();
+        if (!owner.ok()) {
+          reactor->FinishNow(ToGrpcStatus(owner.status()));
+        } else if (!deps_.hub.listening()) {
+          reactor->FinishNow(grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                                          "task changes are not available right now; try again"));
+        } else {
+          reactor->Subscribe(*owner);
+        }
+        reactor->Release();
+      });
   return reactor;
 }
 
-grpc::ServerWriteReactor<v1::Task>* TaskServiceImpl::GenerateFortunes(grpc::CallbackServerContext* context,
-                                                                      const v1::GenerateFortunesRequest* request) {
-  auto* relay = new FortuneRelay(context, deps_.fortunes, deps_.credential, deps_.metrics, deps_.streams);  // deletes itself
+grpc::ServerWriteReactor<v1::Task>* TaskServiceImpl::GenerateFortunes(
+    grpc::CallbackServerContext* context, const v1::GenerateFortunesRequest* request) {
+  auto* relay = new FortuneRelay(context, deps_.fortunes, deps_.credential, deps_.metrics,
+                                 deps_.streams);  // deletes itself
   if (request->interval_ms() != 0 && request->interval_ms() < 100) {
-    relay->FinishNow(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "interval_ms must be at least 100 (0 = 5000)"));
+    relay->FinishNow(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                                  "interval_ms must be at least 100 (0 = 5000)"));
     return relay;
   }
   if (request->max_count() < 0) {
-    relay->FinishNow(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "max_count cannot be negative"));
+    relay->FinishNow(
+        grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "max_count cannot be negative"));
     return relay;
   }
   v1::GenerateRequest upstream;
@@ -323,15 +358,16 @@ grpc::ServerWriteReactor<v1::Task>* TaskServiceImpl::GenerateFortunes(grpc::Call
   upstream.set_max_count(request->max_count());
   if (request->has_clear_previous()) upstream.set_clear_previous(request->clear_previous());
   relay->Hold();  // until the caller is known
-  Authenticate(context, [relay, upstream = std::move(upstream)](absl::StatusOr<Caller> caller) mutable {
-    if (!caller.ok()) {
-      relay->FinishNow(ToGrpcStatus(caller.status()));
-    } else {
-      upstream.set_owner(caller->username);
-      relay->Begin(upstream);
-    }
-    relay->Release();
-  });
+  Authenticate(context,
+               [relay, upstream = std::move(upstream)](absl::StatusOr<Caller> caller) mutable {
+                 if (!caller.ok()) {
+                   relay->FinishNow(ToGrpcStatus(caller.status()));
+                 } else {
+                   upstream.set_owner(caller->username);
+                   relay->Begin(upstream);
+                 }
+                 relay->Release();
+               });
   return relay;
 }
 

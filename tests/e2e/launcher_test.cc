@@ -7,7 +7,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -64,7 +63,8 @@ TEST(LauncherTest, UpRunsEverythingAndDownLeavesNothingBehind) {
   const int offset = FreeServiceOffset();
   ASSERT_GT(pg_port, 0);
   ASSERT_GT(offset, 0);
-  const std::string env = "TASKGRES_STATE_DIR=" + state + " TASKGRES_PG_PORT=" + std::to_string(pg_port) +
+  const std::string env = "TASKGRES_STATE_DIR=" + state +
+                          " TASKGRES_PG_PORT=" + std::to_string(pg_port) +
                           " TASKGRES_UP_PORT_OFFSET=" + std::to_string(offset) +
                           " TASKGRES_SKIP_BUILD=1 TASKGRES_BUILD_DIR=" + TASKGRES_BINARY_DIR + " ";
   const std::string launcher = std::string(TASKGRES_SOURCE_DIR) + "/taskgres";
@@ -81,9 +81,11 @@ TEST(LauncherTest, UpRunsEverythingAndDownLeavesNothingBehind) {
   ASSERT_TRUE(admin.Login("admin", ReadFile(state + "/secrets/admin-password")).ok());
   v1::Task task;
   ASSERT_TRUE(admin.Create("launched", &task).ok());
-  for (int port : {50052, 50053}) EXPECT_EQ(HealthStatus("127.0.0.1:" + std::to_string(port + offset)), 1);
+  for (int port : {50052, 50053})
+    EXPECT_EQ(HealthStatus("127.0.0.1:" + std::to_string(port + offset)), 1);
   // Secrets are private and not printed.
-  EXPECT_EQ(std::filesystem::status(state + "/secrets").permissions() & std::filesystem::perms::others_all,
+  EXPECT_EQ(std::filesystem::status(state + "/secrets").permissions() &
+                std::filesystem::perms::others_all,
             std::filesystem::perms::none);
   EXPECT_EQ(output.find(ReadFile(state + "/secrets/admin-password")), std::string::npos);
 
@@ -92,7 +94,8 @@ TEST(LauncherTest, UpRunsEverythingAndDownLeavesNothingBehind) {
     pids.push_back(static_cast<pid_t>(std::stol(ReadFile(state + "/run/" + service + ".pid"))));
   }
   const std::string down_log = state + "-down.log";
-  ASSERT_EQ(std::system((env + launcher + " down > " + down_log + " 2>&1").c_str()), 0) << ReadFile(down_log);
+  ASSERT_EQ(std::system((env + launcher + " down > " + down_log + " 2>&1").c_str()), 0)
+      << ReadFile(down_log);
   for (pid_t pid : pids) EXPECT_FALSE(Alive(pid)) << "pid " << pid << " survived ./taskgres down";
   // No PostgreSQL process of this cluster either (its data lives under PG_DATA_ROOT).
   std::string data_root;

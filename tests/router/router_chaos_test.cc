@@ -26,15 +26,16 @@ class ReadLoad {
         RouterClient client = stack.Client();
         while (!stop_) {
           v1::ExecuteResponse response;
-          grpc::Status status = client.Execute("SELECT count(*) FROM events", {}, v1::INTENT_READ, &response, 0,
-                                               milliseconds(5000));
+          grpc::Status status = client.Execute("SELECT count(*) FROM events", {}, v1::INTENT_READ,
+                                               &response, 0, milliseconds(5000));
           ++reads_;
           if (status.ok()) {
             std::lock_guard lock(mutex_);
             ++served_[response.served_by().node()];
           } else {
             std::lock_guard lock(mutex_);
-            failures_.push_back(std::to_string(status.error_code()) + ": " + status.error_message());
+            failures_.push_back(std::to_string(status.error_code()) + ": " +
+                                status.error_message());
           }
         }
       });
@@ -73,8 +74,8 @@ class ReadLoad {
 void CreateEvents(RouterClient& client) {
   v1::ExecuteResponse response;
   grpc::Status status =
-      client.Execute("CREATE TABLE events (id bigint PRIMARY KEY, at timestamptz DEFAULT now())", {},
-                     v1::INTENT_WRITE, &response);
+      client.Execute("CREATE TABLE events (id bigint PRIMARY KEY, at timestamptz DEFAULT now())",
+                     {}, v1::INTENT_WRITE, &response);
   ASSERT_TRUE(status.ok()) << status.error_message();
 }
 
@@ -94,15 +95,17 @@ TEST(RouterChaosTest, FailoverUnderLoadLosesNoAcknowledgedWrite) {
     RouterClient writer_client = stack->Client();
     for (int64_t id = 1; !stop; ++id) {
       v1::ExecuteResponse response;
-      grpc::Status status = writer_client.Execute("INSERT INTO events (id) VALUES ($1)", {std::to_string(id)},
-                                                  v1::INTENT_WRITE, &response, 0, milliseconds(5000));
+      grpc::Status status =
+          writer_client.Execute("INSERT INTO events (id) VALUES ($1)", {std::to_string(id)},
+                                v1::INTENT_WRITE, &response, 0, milliseconds(5000));
       std::lock_guard lock(mutex);
       if (status.ok()) {
         acknowledged.push_back(id);
         last_success_ns = Clock::now().time_since_epoch().count();
         last_writer_node = response.served_by().node();
       } else {
-        write_errors.emplace_back(Clock::now(), std::to_string(status.error_code()) + ": " + status.error_message());
+        write_errors.emplace_back(
+            Clock::now(), std::to_string(status.error_code()) + ": " + status.error_message());
         std::this_thread::sleep_for(milliseconds(20));
       }
     }
@@ -116,7 +119,8 @@ TEST(RouterChaosTest, FailoverUnderLoadLosesNoAcknowledgedWrite) {
   const auto failover_done = Clock::now();
   const int new_primary = stack->cluster->primary();
   ASSERT_NE(new_primary, old_primary);
-  const std::string new_primary_name = "127.0.0.1:" + std::to_string(stack->cluster->port(new_primary));
+  const std::string new_primary_name =
+      "127.0.0.1:" + std::to_string(stack->cluster->port(new_primary));
 
   // Writes come back on the new primary by themselves.
   Clock::time_point recovered{};
@@ -133,7 +137,8 @@ TEST(RouterChaosTest, FailoverUnderLoadLosesNoAcknowledgedWrite) {
       milliseconds(15000)));
   std::cout << "failover command took " << Seconds(failover_done - failover_start)
             << " s; writes succeeded again " << Seconds(recovered - failover_done)
-            << " s after it returned (" << Seconds(recovered - failover_start) << " s after the kill)\n";
+            << " s after it returned (" << Seconds(recovered - failover_start)
+            << " s after the kill)\n";
   EXPECT_LT(recovered - failover_done, std::chrono::seconds(3));
 
   std::this_thread::sleep_for(milliseconds(500));
@@ -143,15 +148,15 @@ TEST(RouterChaosTest, FailoverUnderLoadLosesNoAcknowledgedWrite) {
 
   {
     std::lock_guard lock(mutex);
-    std::cout << acknowledged.size() << " writes acknowledged, " << write_errors.size() << " refused; "
-              << readers.reads() << " reads\n";
+    std::cout << acknowledged.size() << " writes acknowledged, " << write_errors.size()
+              << " refused; " << readers.reads() << " reads\n";
     for (const auto& [when, error] : write_errors) {
       // Refusals are only the documented ones, and only around the failover.
       EXPECT_NE(error.find("14: "), std::string::npos) << error;  // UNAVAILABLE
     }
   }
-  EXPECT_TRUE(readers.failures().empty()) << readers.failures().size() << " reads failed, first: "
-                                          << readers.failures().front();
+  EXPECT_TRUE(readers.failures().empty())
+      << readers.failures().size() << " reads failed, first: " << readers.failures().front();
 
   // Every acknowledged write is on the new primary.
   PgConnection primary(stack->cluster->conninfo(new_primary));
@@ -192,7 +197,8 @@ TEST(RouterChaosTest, StoppedReplicaLosesNoReadAndIsUsedAgainAfterRestart) {
         v1::Topology topology;
         if (!client.Topology(&topology).ok()) return false;
         for (const auto& node : topology.nodes()) {
-          if (node.name() == replica_name) return node.healthy() && node.role() == v1::NODE_ROLE_REPLICA;
+          if (node.name() == replica_name)
+            return node.healthy() && node.role() == v1::NODE_ROLE_REPLICA;
         }
         return false;
       },
@@ -201,7 +207,8 @@ TEST(RouterChaosTest, StoppedReplicaLosesNoReadAndIsUsedAgainAfterRestart) {
   std::this_thread::sleep_for(milliseconds(1000));
   const auto served = readers.served();
   readers.Stop();
-  EXPECT_GT(served.count(replica_name) ? served.at(replica_name) : 0, 0) << "the restarted replica is unused";
+  EXPECT_GT(served.count(replica_name) ? served.at(replica_name) : 0, 0)
+      << "the restarted replica is unused";
   std::cout << readers.reads() << " reads, " << readers.failures().size() << " failed\n";
   EXPECT_TRUE(readers.failures().empty()) << readers.failures().front();
 }
@@ -226,7 +233,9 @@ TEST(RouterChaosTest, ListenFollowsThePrimaryAcrossFailover) {
   v1::ExecuteResponse response;
   ASSERT_TRUE(WaitFor(
       [&] {
-        return client.Execute("SELECT pg_notify('chaos_channel', 'after')", {}, v1::INTENT_WRITE, &response).ok();
+        return client
+            .Execute("SELECT pg_notify('chaos_channel', 'after')", {}, v1::INTENT_WRITE, &response)
+            .ok();
       },
       milliseconds(10000)));
   ASSERT_TRUE(reader->Read(&event));

@@ -14,7 +14,8 @@ void RouterClient::Prepare(grpc::ClientContext& context, std::chrono::millisecon
 
 namespace {
 
-void AddParams(const std::vector<Param>& params, google::protobuf::RepeatedPtrField<v1::Value>* out) {
+void AddParams(const std::vector<Param>& params,
+               google::protobuf::RepeatedPtrField<v1::Value>* out) {
   for (const Param& param : params) {
     v1::Value* value = out->Add();
     if (param) {
@@ -27,15 +28,17 @@ void AddParams(const std::vector<Param>& params, google::protobuf::RepeatedPtrFi
 
 std::string SqlState(const grpc::ClientContext& context) {
   auto it = context.GetServerTrailingMetadata().find("x-sqlstate");
-  return it == context.GetServerTrailingMetadata().end() ? "" : std::string(it->second.data(), it->second.size());
+  return it == context.GetServerTrailingMetadata().end()
+             ? ""
+             : std::string(it->second.data(), it->second.size());
 }
 
 }  // namespace
 
 grpc::Status RouterClient::Execute(const std::string& sql, const std::vector<Param>& params,
-                                   v1::Intent intent, v1::ExecuteResponse* response, uint64_t min_lsn,
-                                   std::chrono::milliseconds deadline, std::string* sqlstate,
-                                   uint32_t timeout_ms) {
+                                   v1::Intent intent, v1::ExecuteResponse* response,
+                                   uint64_t min_lsn, std::chrono::milliseconds deadline,
+                                   std::string* sqlstate, uint32_t timeout_ms) {
   grpc::ClientContext context;
   Prepare(context, deadline);
   v1::ExecuteRequest request;
@@ -71,12 +74,12 @@ grpc::Status RouterClient::Topology(v1::Topology* topology) {
   return stub_->GetTopology(&context, v1::GetTopologyRequest(), topology);
 }
 
-std::vector<std::string> RouterStack::RouterArgs(const std::vector<std::string>& extra_flags) const {
-  std::vector<std::string> args = {"--db-hosts=" + cluster->hosts(),
-                                   "--db-password-file=" + cluster->password_file(),
-                                   "--service-token-file=" + token_file,
-                                   "--listen=127.0.0.1:" + std::to_string(port),
-                                   "--metrics-listen=127.0.0.1:" + std::to_string(metrics_port)};
+std::vector<std::string> RouterStack::RouterArgs(
+    const std::vector<std::string>& extra_flags) const {
+  std::vector<std::string> args = {
+      "--db-hosts=" + cluster->hosts(), "--db-password-file=" + cluster->password_file(),
+      "--service-token-file=" + token_file, "--listen=127.0.0.1:" + std::to_string(port),
+      "--metrics-listen=127.0.0.1:" + std::to_string(metrics_port)};
   args.insert(args.end(), extra_flags.begin(), extra_flags.end());
   return args;
 }

@@ -27,8 +27,9 @@ class RouterClient {
                        std::chrono::milliseconds deadline = std::chrono::seconds(10),
                        std::string* sqlstate = nullptr, uint32_t timeout_ms = 0);
 
-  grpc::Status Transaction(const std::vector<std::pair<std::string, std::vector<Param>>>& statements,
-                           v1::ExecuteTransactionResponse* response, std::string* sqlstate = nullptr);
+  grpc::Status Transaction(
+      const std::vector<std::pair<std::string, std::vector<Param>>>& statements,
+      v1::ExecuteTransactionResponse* response, std::string* sqlstate = nullptr);
 
   grpc::Status Topology(v1::Topology* topology);
 

@@ -20,10 +20,11 @@ class RouterIntegrationTest : public ::testing::Test {
     ASSERT_NE(stack_, nullptr);
     RouterClient client = stack_->Client();
     v1::ExecuteResponse response;
-    ASSERT_TRUE(client
-                    .Execute("CREATE TABLE items (id bigserial PRIMARY KEY, name text UNIQUE, note text)",
-                             {}, v1::INTENT_WRITE, &response)
-                    .ok());
+    ASSERT_TRUE(
+        client
+            .Execute("CREATE TABLE items (id bigserial PRIMARY KEY, name text UNIQUE, note text)",
+                     {}, v1::INTENT_WRITE, &response)
+            .ok());
   }
   static void TearDownTestSuite() {
     delete stack_;
@@ -32,7 +33,9 @@ class RouterIntegrationTest : public ::testing::Test {
   void SetUp() override { ASSERT_NE(stack_, nullptr) << "the cluster or router did not start"; }
 
   RouterClient Client() { return stack_->Client(); }
-  std::string PrimaryName() { return "127.0.0.1:" + std::to_string(stack_->cluster->port(stack_->cluster->primary())); }
+  std::string PrimaryName() {
+    return "127.0.0.1:" + std::to_string(stack_->cluster->port(stack_->cluster->primary()));
+  }
 
   static RouterStack* stack_;
 };
@@ -57,7 +60,8 @@ TEST_F(RouterIntegrationTest, ReadsSpreadOverBothReplicas) {
   std::map<std::string, int> served;
   for (int i = 0; i < 1000; ++i) {
     v1::ExecuteResponse response;
-    grpc::Status status = client.Execute("SELECT $1::int + 1", {std::to_string(i)}, v1::INTENT_READ, &response);
+    grpc::Status status =
+        client.Execute("SELECT $1::int + 1", {std::to_string(i)}, v1::INTENT_READ, &response);
     ASSERT_TRUE(status.ok()) << status.error_message();
     ASSERT_EQ(response.rows(0).values(0).text(), std::to_string(i + 1));
     EXPECT_EQ(response.served_by().role(), v1::NODE_ROLE_REPLICA);
@@ -76,8 +80,9 @@ TEST_F(RouterIntegrationTest, WritesLandOnThePrimaryAndReturnACommitLsn) {
   uint64_t last_lsn = 0;
   for (int i = 0; i < 100; ++i) {
     v1::ExecuteResponse response;
-    grpc::Status status = client.Execute("INSERT INTO items (name) VALUES ($1) RETURNING id",
-                                         {"write-" + std::to_string(i)}, v1::INTENT_WRITE, &response);
+    grpc::Status status =
+        client.Execute("INSERT INTO items (name) VALUES ($1) RETURNING id",
+                       {"write-" + std::to_string(i)}, v1::INTENT_WRITE, &response);
     ASSERT_TRUE(status.ok()) << status.error_message();
     EXPECT_EQ(response.served_by().node(), PrimaryName());
     EXPECT_EQ(response.served_by().role(), v1::NODE_ROLE_PRIMARY);
@@ -88,7 +93,10 @@ TEST_F(RouterIntegrationTest, WritesLandOnThePrimaryAndReturnACommitLsn) {
   }
   // AUTO sends a plain insert to the primary too.
   v1::ExecuteResponse response;
-  ASSERT_TRUE(client.Execute("INSERT INTO items (name) VALUES ('auto-write')", {}, v1::INTENT_AUTO, &response).ok());
+  ASSERT_TRUE(
+      client
+          .Execute("INSERT INTO items (name) VALUES ('auto-write')", {}, v1::INTENT_AUTO, &response)
+          .ok());
   EXPECT_EQ(response.served_by().role(), v1::NODE_ROLE_PRIMARY);
 }
 
@@ -107,7 +115,8 @@ TEST_F(RouterIntegrationTest, ReadYourWritesUnderWriteLoad) {
       for (int i = 0; !stop; ++i) {
         v1::ExecuteResponse ignored;
         writer.Execute("INSERT INTO items (name, note) VALUES ($1, repeat('x', 500))",
-                       {"load-" + std::to_string(w) + "-" + std::to_string(i)}, v1::INTENT_WRITE, &ignored);
+                       {"load-" + std::to_string(w) + "-" + std::to_string(i)}, v1::INTENT_WRITE,
+                       &ignored);
       }
     });
   }
@@ -136,9 +145,11 @@ TEST_F(RouterIntegrationTest, ReadYourWritesUnderWriteLoad) {
 TEST_F(RouterIntegrationTest, NullIsDistinctFromEmptyString) {
   RouterClient client = Client();
   v1::ExecuteResponse response;
-  ASSERT_TRUE(client.Execute("INSERT INTO items (name, note) VALUES ($1, $2), ($3, $4) RETURNING name, note",
-                             {"null-note", std::nullopt, "empty-note", ""}, v1::INTENT_WRITE, &response)
-                  .ok());
+  ASSERT_TRUE(
+      client
+          .Execute("INSERT INTO items (name, note) VALUES ($1, $2), ($3, $4) RETURNING name, note",
+                   {"null-note", std::nullopt, "empty-note", ""}, v1::INTENT_WRITE, &response)
+          .ok());
   ASSERT_EQ(response.rows_size(), 2);
   EXPECT_EQ(response.rows(0).values(1).kind_case(), v1::Value::kNullValue);
   EXPECT_EQ(response.rows(1).values(1).kind_case(), v1::Value::kText);
@@ -152,8 +163,9 @@ TEST_F(RouterIntegrationTest, ParametersAreNeverSplicedIntoSql) {
   RouterClient client = Client();
   const std::string hostile = "x'); DROP TABLE items; --";
   v1::ExecuteResponse response;
-  ASSERT_TRUE(client.Execute("INSERT INTO items (name) VALUES ($1) RETURNING name", {hostile}, v1::INTENT_WRITE,
-                             &response)
+  ASSERT_TRUE(client
+                  .Execute("INSERT INTO items (name) VALUES ($1) RETURNING name", {hostile},
+                           v1::INTENT_WRITE, &response)
                   .ok());
   EXPECT_EQ(response.rows(0).values(0).text(), hostile);
   ASSERT_TRUE(client.Execute("SELECT count(*) FROM items", {}, v1::INTENT_READ, &response).ok());
@@ -165,8 +177,9 @@ TEST_F(RouterIntegrationTest, ConcurrentWritesWithConflictsKeepEveryOtherWrite) 
   RouterClient setup = Client();
   v1::ExecuteResponse response;
   for (int i = 0; i < 50; ++i) {
-    ASSERT_TRUE(setup.Execute("INSERT INTO items (name) VALUES ($1)", {"taken-" + std::to_string(i)},
-                              v1::INTENT_WRITE, &response)
+    ASSERT_TRUE(setup
+                    .Execute("INSERT INTO items (name) VALUES ($1)", {"taken-" + std::to_string(i)},
+                             v1::INTENT_WRITE, &response)
                     .ok());
   }
   std::atomic<int> ok{0};
@@ -182,11 +195,13 @@ TEST_F(RouterIntegrationTest, ConcurrentWritesWithConflictsKeepEveryOtherWrite) 
                                           : "fresh-" + std::to_string(t) + "-" + std::to_string(i);
         v1::ExecuteResponse written;
         std::string sqlstate;
-        grpc::Status status = client.Execute("INSERT INTO items (name) VALUES ($1)", {name}, v1::INTENT_WRITE,
-                                             &written, 0, milliseconds(10000), &sqlstate);
+        grpc::Status status =
+            client.Execute("INSERT INTO items (name) VALUES ($1)", {name}, v1::INTENT_WRITE,
+                           &written, 0, milliseconds(10000), &sqlstate);
         if (status.ok() && !conflict) {
           ++ok;
-        } else if (status.error_code() == grpc::StatusCode::ALREADY_EXISTS && conflict && sqlstate == "23505") {
+        } else if (status.error_code() == grpc::StatusCode::ALREADY_EXISTS && conflict &&
+                   sqlstate == "23505") {
           ++duplicates;
         } else {
           ++other;
@@ -199,7 +214,9 @@ TEST_F(RouterIntegrationTest, ConcurrentWritesWithConflictsKeepEveryOtherWrite) 
   EXPECT_EQ(ok.load(), 16 * 35);
   EXPECT_EQ(duplicates.load(), 16 * 5);
   EXPECT_EQ(other.load(), 0);
-  ASSERT_TRUE(setup.Execute("SELECT count(*) FROM items WHERE name LIKE 'fresh-%'", {}, v1::INTENT_WRITE, &response)
+  ASSERT_TRUE(setup
+                  .Execute("SELECT count(*) FROM items WHERE name LIKE 'fresh-%'", {},
+                           v1::INTENT_WRITE, &response)
                   .ok());
   EXPECT_EQ(response.rows(0).values(0).text(), std::to_string(16 * 35));
 }
@@ -207,9 +224,10 @@ TEST_F(RouterIntegrationTest, ConcurrentWritesWithConflictsKeepEveryOtherWrite) 
 TEST_F(RouterIntegrationTest, TransactionsAreAllOrNothing) {
   RouterClient client = Client();
   v1::ExecuteTransactionResponse response;
-  grpc::Status status = client.Transaction({{"INSERT INTO items (name) VALUES ($1)", {"tx-a"}},
-                                            {"INSERT INTO items (name) VALUES ($1) RETURNING id", {"tx-b"}}},
-                                           &response);
+  grpc::Status status =
+      client.Transaction({{"INSERT INTO items (name) VALUES ($1)", {"tx-a"}},
+                          {"INSERT INTO items (name) VALUES ($1) RETURNING id", {"tx-b"}}},
+                         &response);
   ASSERT_TRUE(status.ok()) << status.error_message();
   ASSERT_EQ(response.results_size(), 2);
   EXPECT_EQ(response.results(1).rows_size(), 1);
@@ -222,10 +240,68 @@ TEST_F(RouterIntegrationTest, TransactionsAreAllOrNothing) {
                               &response, &sqlstate);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::ALREADY_EXISTS);
   EXPECT_EQ(sqlstate, "23505");
-  EXPECT_NE(status.error_message().find("statement 2 of 2"), std::string::npos) << status.error_message();
+  EXPECT_NE(status.error_message().find("statement 2 of 2"), std::string::npos)
+      << status.error_message();
   v1::ExecuteResponse check;
-  ASSERT_TRUE(client.Execute("SELECT count(*) FROM items WHERE name = 'tx-c'", {}, v1::INTENT_WRITE, &check).ok());
+  status =
+      client.Execute("SELECT count(*) FROM items WHERE name = 'tx-c'", {}, v1::INTENT_WRITE, &check);
+  ASSERT_TRUE(status.ok()) << status.error_message();
   EXPECT_EQ(check.rows(0).values(0).text(), "0");  // rolled back with the failing statement
+}
+
+TEST_F(RouterIntegrationTest, AFailedTransactionDoesNotDisturbWritesPipelinedWithIt) {
+  // A failed BEGIN block survives the pipeline's Sync; statements sent behind
+  // it on the same connection must still run (once) and get a commit LSN.
+  RouterClient setup = Client();
+  v1::ExecuteResponse response;
+  ASSERT_TRUE(setup
+                  .Execute("INSERT INTO items (name) VALUES ('tx-taken')", {}, v1::INTENT_WRITE,
+                           &response)
+                  .ok());
+  std::atomic<int> unexpected{0};
+  std::vector<std::thread> writers;
+  for (int t = 0; t < 16; ++t) {
+    writers.emplace_back([&, t] {
+      RouterClient client = Client();
+      for (int i = 0; i < 30; ++i) {
+        const std::string name = "txmix-" + std::to_string(t) + "-" + std::to_string(i);
+        if (t % 2 == 0) {
+          // Fails at its second statement: the whole transaction rolls back.
+          v1::ExecuteTransactionResponse failed;
+          grpc::Status status = client.Transaction(
+              {{"INSERT INTO items (name) VALUES ($1)", {name + "-lost"}},
+               {"INSERT INTO items (name) VALUES ($1)", {"tx-taken"}}},
+              &failed);
+          if (status.error_code() != grpc::StatusCode::ALREADY_EXISTS) {
+            ++unexpected;
+            ADD_FAILURE() << status.error_code() << " " << status.error_message();
+          }
+        } else {
+          v1::ExecuteTransactionResponse done;
+          grpc::Status status = client.Transaction(
+              {{"INSERT INTO items (name) VALUES ($1)", {name + "-a"}},
+               {"INSERT INTO items (name) VALUES ($1)", {name + "-b"}}},
+              &done);
+          v1::ExecuteResponse single;
+          grpc::Status plain = client.Execute("INSERT INTO items (name) VALUES ($1)",
+                                              {name + "-c"}, v1::INTENT_WRITE, &single);
+          if (!status.ok() || !plain.ok() || done.commit_lsn() == 0 || single.commit_lsn() == 0) {
+            ++unexpected;
+            ADD_FAILURE() << status.error_message() << " / " << plain.error_message();
+          }
+        }
+      }
+    });
+  }
+  for (auto& writer : writers) writer.join();
+  EXPECT_EQ(unexpected.load(), 0);
+  ASSERT_TRUE(setup
+                  .Execute("SELECT count(*) FILTER (WHERE name LIKE '%-lost'), count(*) "
+                           "FROM items WHERE name LIKE 'txmix-%'",
+                           {}, v1::INTENT_WRITE, &response)
+                  .ok());
+  EXPECT_EQ(response.rows(0).values(0).text(), "0");
+  EXPECT_EQ(response.rows(0).values(1).text(), std::to_string(8 * 30 * 3));
 }
 
 TEST_F(RouterIntegrationTest, BadInputGetsClearStatusAndTheRouterKeepsServing) {
@@ -241,15 +317,17 @@ TEST_F(RouterIntegrationTest, BadInputGetsClearStatusAndTheRouterKeepsServing) {
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << status.error_message();
   EXPECT_NE(status.error_message().find("parameters"), std::string::npos) << status.error_message();
 
-  status = client.Execute("SELEC 1", {}, v1::INTENT_READ, &response, 0, milliseconds(5000), &sqlstate);
+  status =
+      client.Execute("SELEC 1", {}, v1::INTENT_READ, &response, 0, milliseconds(5000), &sqlstate);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(sqlstate, "42601");
 
-  status = client.Execute("INSERT INTO items (name) VALUES ('sneaky')", {}, v1::INTENT_READ, &response, 0,
-                          milliseconds(5000), &sqlstate);
+  status = client.Execute("INSERT INTO items (name) VALUES ('sneaky')", {}, v1::INTENT_READ,
+                          &response, 0, milliseconds(5000), &sqlstate);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << status.error_message();
   EXPECT_EQ(sqlstate, "25006");
-  EXPECT_NE(status.error_message().find("intent WRITE"), std::string::npos) << status.error_message();
+  EXPECT_NE(status.error_message().find("intent WRITE"), std::string::npos)
+      << status.error_message();
 
   status = client.Execute("SELECT 1; SELECT 2", {}, v1::INTENT_READ, &response);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
@@ -283,8 +361,9 @@ TEST_F(RouterIntegrationTest, TimeoutCancelsTheBackendQuery) {
   RouterClient client = Client();
   v1::ExecuteResponse response;
   const auto start = std::chrono::steady_clock::now();
-  grpc::Status status = client.Execute("SELECT pg_sleep(30) /* cancel-me */", {}, v1::INTENT_READ, &response, 0,
-                                       milliseconds(10000), nullptr, /*timeout_ms=*/300);
+  grpc::Status status =
+      client.Execute("SELECT pg_sleep(30) /* cancel-me */", {}, v1::INTENT_READ, &response, 0,
+                     milliseconds(10000), nullptr, /*timeout_ms=*/300);
   const auto took = std::chrono::steady_clock::now() - start;
   EXPECT_EQ(status.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED) << status.error_message();
   EXPECT_LT(took, std::chrono::seconds(3));
@@ -295,7 +374,8 @@ TEST_F(RouterIntegrationTest, TimeoutCancelsTheBackendQuery) {
     EXPECT_TRUE(WaitFor(
         [&] {
           auto count = conn.Scalar(
-              "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%cancel-me%' AND state = 'active' AND pid <> pg_backend_pid()");
+              "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%cancel-me%' AND state = "
+              "'active' AND pid <> pg_backend_pid()");
           return count && *count == "0";
         },
         milliseconds(3000)))
@@ -314,8 +394,9 @@ TEST_F(RouterIntegrationTest, ListenDeliversNotifications) {
   ASSERT_TRUE(reader->Read(&event));
   EXPECT_EQ(event.kind(), v1::ListenEvent::KIND_LISTENING);
   v1::ExecuteResponse response;
-  ASSERT_TRUE(client.Execute("SELECT pg_notify('router_test_channel', $1)", {"hello"}, v1::INTENT_AUTO, &response)
-                  .ok());
+  grpc::Status status = client.Execute("SELECT pg_notify('router_test_channel', $1)", {"hello"},
+                                       v1::INTENT_AUTO, &response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
   ASSERT_TRUE(reader->Read(&event));
   EXPECT_EQ(event.kind(), v1::ListenEvent::KIND_NOTIFICATION);
   EXPECT_EQ(event.channel(), "router_test_channel");
@@ -331,7 +412,9 @@ TEST_F(RouterIntegrationTest, BrokenConnectionsAreReplaced) {
   RouterClient client = Client();
   v1::ExecuteResponse response;
   ASSERT_TRUE(client.Execute("SELECT 1", {}, v1::INTENT_READ, &response).ok());
-  ASSERT_TRUE(client.Execute("INSERT INTO items (name) VALUES ('before-kill')", {}, v1::INTENT_WRITE, &response).ok());
+  grpc::Status written = client.Execute("INSERT INTO items (name) VALUES ('before-kill')", {},
+                                        v1::INTENT_WRITE, &response);
+  ASSERT_TRUE(written.ok()) << written.error_message();
   // Kill every connection the router holds, on every node.
   for (int node = 0; node < 3; ++node) {
     PgConnection conn(stack_->cluster->superuser_conninfo(node));
@@ -342,12 +425,15 @@ TEST_F(RouterIntegrationTest, BrokenConnectionsAreReplaced) {
   }
   // Reads never fail (retried elsewhere); writes work again on fresh connections.
   for (int i = 0; i < 50; ++i) {
-    grpc::Status status = client.Execute("SELECT $1::int", {std::to_string(i)}, v1::INTENT_READ, &response);
+    grpc::Status status =
+        client.Execute("SELECT $1::int", {std::to_string(i)}, v1::INTENT_READ, &response);
     ASSERT_TRUE(status.ok()) << i << ": " << status.error_message();
   }
   ASSERT_TRUE(WaitFor(
       [&] {
-        return client.Execute("INSERT INTO items (name) VALUES ('after-kill')", {}, v1::INTENT_WRITE, &response)
+        return client
+            .Execute("INSERT INTO items (name) VALUES ('after-kill')", {}, v1::INTENT_WRITE,
+                     &response)
             .ok();
       },
       milliseconds(5000)));
@@ -369,7 +455,8 @@ TEST(RouterLimitsTest, AFullQueueAnswersResourceExhausted) {
         ++ok;
       } else if (status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED) {
         ++exhausted;
-        EXPECT_NE(status.error_message().find("waiting"), std::string::npos) << status.error_message();
+        EXPECT_NE(status.error_message().find("waiting"), std::string::npos)
+            << status.error_message();
       } else {
         ++other;
         ADD_FAILURE() << status.error_code() << ": " << status.error_message();

@@ -28,9 +28,11 @@ struct ServiceUnderTest {
 };
 
 std::vector<ServiceUnderTest> Services(const FullStack& stack) {
-  return {{"db-router", stack.router->address(), stack.router_metrics_port, "taskgres.v1.DbRouter"},
-          {"fortune-service", stack.fortune->address(), stack.fortune_metrics_port, "taskgres.v1.FortuneService"},
-          {"task-service", stack.task->address(), stack.task_metrics_port, "taskgres.v1.TaskService"}};
+  return {
+      {"db-router", stack.router->address(), stack.router_metrics_port, "taskgres.v1.DbRouter"},
+      {"fortune-service", stack.fortune->address(), stack.fortune_metrics_port,
+       "taskgres.v1.FortuneService"},
+      {"task-service", stack.task->address(), stack.task_metrics_port, "taskgres.v1.TaskService"}};
 }
 
 std::set<std::string> ReflectedServices(const std::string& address) {
@@ -45,7 +47,8 @@ std::set<std::string> ReflectedServices(const std::string& address) {
   stream->WritesDone();
   grpc::reflection::v1alpha::ServerReflectionResponse response;
   while (stream->Read(&response)) {
-    for (const auto& service : response.list_services_response().service()) names.insert(service.name());
+    for (const auto& service : response.list_services_response().service())
+      names.insert(service.name());
   }
   stream->Finish();
   return names;
@@ -115,31 +118,35 @@ TEST_F(ServiceBinariesTest, EachServiceIsHealthyReflectsItsServicesAndServesVali
 
     std::optional<std::string> metrics = HttpGet(service.metrics_port, "/metrics");
     ASSERT_TRUE(metrics.has_value());
-    for (const char* family : {"process_resident_memory_bytes", "process_cpu_seconds_total",
-                               "process_start_time_seconds", "process_open_fds", "grpc_server_handled_total",
-                               "grpc_server_started_total", "grpc_server_handling_seconds_bucket"}) {
+    for (const char* family :
+         {"process_resident_memory_bytes", "process_cpu_seconds_total",
+          "process_start_time_seconds", "process_open_fds", "grpc_server_handled_total",
+          "grpc_server_started_total", "grpc_server_handling_seconds_bucket"}) {
       EXPECT_NE(metrics->find(family), std::string::npos) << family;
     }
     std::string promtool;
     EXPECT_EQ(RunWithInput("promtool check metrics", *metrics, &promtool), 0) << promtool;
   }
   const std::string task_metrics = *HttpGet(stack_->task_metrics_port, "/metrics");
-  EXPECT_NE(task_metrics.find("grpc_server_handled_total{grpc_code=\"OK\",grpc_method=\"CreateTask\","
-                              "grpc_service=\"taskgres.v1.TaskService\",grpc_type=\"unary\"} 1"),
+  EXPECT_NE(
+      task_metrics.find("grpc_server_handled_total{grpc_code=\"OK\",grpc_method=\"CreateTask\","
+                        "grpc_service=\"taskgres.v1.TaskService\",grpc_type=\"unary\"} 1"),
+      std::string::npos);
+  EXPECT_NE(task_metrics.find("taskgres_tasks_created_total{source=\"manual\"} 1"),
             std::string::npos);
-  EXPECT_NE(task_metrics.find("taskgres_tasks_created_total{source=\"manual\"} 1"), std::string::npos);
   EXPECT_NE(task_metrics.find("taskgres_logins_total{result=\"success\"} 1"), std::string::npos);
   const std::string router_metrics = *HttpGet(stack_->router_metrics_port, "/metrics");
   for (const char* family :
-       {"taskgres_router_queries_total", "taskgres_router_query_duration_seconds", "taskgres_router_node_up",
-        "taskgres_router_replication_lag_bytes", "taskgres_router_replication_lag_seconds",
-        "taskgres_router_pool_connections", "taskgres_router_pool_wait_seconds",
-        "taskgres_router_primary_changes_total"}) {
+       {"taskgres_router_queries_total", "taskgres_router_query_duration_seconds",
+        "taskgres_router_node_up", "taskgres_router_replication_lag_bytes",
+        "taskgres_router_replication_lag_seconds", "taskgres_router_pool_connections",
+        "taskgres_router_pool_wait_seconds", "taskgres_router_primary_changes_total"}) {
     EXPECT_NE(router_metrics.find(family), std::string::npos) << family;
   }
   const std::string fortune_metrics = *HttpGet(stack_->fortune_metrics_port, "/metrics");
-  for (const char* family : {"taskgres_fortunes_generated_total", "taskgres_fortune_generators_active",
-                             "taskgres_fortune_insert_failures_total"}) {
+  for (const char* family :
+       {"taskgres_fortunes_generated_total", "taskgres_fortune_generators_active",
+        "taskgres_fortune_insert_failures_total"}) {
     EXPECT_NE(fortune_metrics.find(family), std::string::npos) << family;
   }
 }
@@ -195,8 +202,9 @@ TEST_F(ServiceBinariesTest, TlsServesWithTheGivenCertificate) {
   auto fortune = ServiceProcess::Start(
       "fortune-tls", BinaryPath("services/fortune-service/fortune-service"),
       {"--listen=" + address, "--metrics-listen=127.0.0.1:" + std::to_string(FreePort()),
-       "--service-token-file=" + stack_->service_token_file, "--db-router=" + stack_->router->address(),
-       "--tls-cert-file=" + cert, "--tls-key-file=" + key},
+       "--service-token-file=" + stack_->service_token_file,
+       "--db-router=" + stack_->router->address(), "--tls-cert-file=" + cert,
+       "--tls-key-file=" + key},
       port, std::chrono::seconds(20), [&] { return HealthStatusTls(address, pem.str()) == 1; });
   ASSERT_NE(fortune, nullptr);
   EXPECT_EQ(HealthStatusTls(address, pem.str()), 1);
@@ -221,38 +229,55 @@ TEST_F(ServiceBinariesTest, BadConfigurationEndsWithOneClearErrorLine) {
   const std::string hosts = "--db-hosts=" + stack_->cluster->hosts();
   const std::string password = "--db-password-file=" + stack_->cluster->password_file();
   const std::vector<BadConfig> cases = {
-      {"missing certificate", router,
+      {"missing certificate",
+       router,
        {token, hosts, password, free_listen, free_metrics, "--tls-cert-file=/nonexistent/cert.pem",
         "--tls-key-file=/nonexistent/key.pem"},
        "/nonexistent/cert.pem"},
-      {"certificate without key", fortune, {token, free_listen, free_metrics, "--tls-cert-file=/etc/hostname"},
+      {"certificate without key",
+       fortune,
+       {token, free_listen, free_metrics, "--tls-cert-file=/etc/hostname"},
        "--tls-key-file"},
-      {"gRPC port in use", router,
+      {"gRPC port in use",
+       router,
        {token, hosts, password, "--listen=127.0.0.1:" + std::to_string(taken.port()), free_metrics},
        "127.0.0.1:" + std::to_string(taken.port())},
-      {"metrics port in use", fortune,
+      {"metrics port in use",
+       fortune,
        {token, free_listen, "--metrics-listen=127.0.0.1:" + std::to_string(taken.port())},
        "cannot serve metrics on 127.0.0.1:" + std::to_string(taken.port())},
-      {"unreachable database", router,
-       {token, "--db-hosts=127.0.0.1:1", password, free_listen, free_metrics, "--startup-timeout=1s"},
+      {"unreachable database",
+       router,
+       {token, "--db-hosts=127.0.0.1:1", password, free_listen, free_metrics,
+        "--startup-timeout=1s"},
        "127.0.0.1:1"},
-      {"unresolvable database host", router,
-       {token, "--db-hosts=no-such-host.invalid:5432", password, free_listen, free_metrics, "--startup-timeout=1s"},
+      {"unresolvable database host",
+       router,
+       {token, "--db-hosts=no-such-host.invalid:5432", password, free_listen, free_metrics,
+        "--startup-timeout=1s"},
        "no PostgreSQL node"},
-      {"wrong database password", router,
+      {"wrong database password",
+       router,
        {token, hosts, "--db-password-file=" + stack_->token_key_file, free_listen, free_metrics,
         "--startup-timeout=1s"},
        "password authentication failed"},
-      {"unreachable db-router", task,
-       {token, free_listen, free_metrics, "--db-router=127.0.0.1:1", "--token-key-file=" + stack_->token_key_file,
-        "--startup-timeout=2s", "--db-timeout=500ms"},
+      {"unreachable db-router",
+       task,
+       {token, free_listen, free_metrics, "--db-router=127.0.0.1:1",
+        "--token-key-file=" + stack_->token_key_file, "--startup-timeout=2s", "--db-timeout=500ms"},
        "db-router at 127.0.0.1:1"},
-      {"missing service token", router, {hosts, password, free_listen, free_metrics}, "--service-token-file"},
-      {"unreadable service token", fortune,
+      {"missing service token",
+       router,
+       {hosts, password, free_listen, free_metrics},
+       "--service-token-file"},
+      {"unreadable service token",
+       fortune,
        {"--service-token-file=/nonexistent/token", free_listen, free_metrics},
        "/nonexistent/token"},
       {"missing token key", task, {token, free_listen, free_metrics}, "--token-key-file"},
-      {"missing fortune file", fortune, {token, free_listen, free_metrics, "--fortunes=/nonexistent/fortunes.txt"},
+      {"missing fortune file",
+       fortune,
+       {token, free_listen, free_metrics, "--fortunes=/nonexistent/fortunes.txt"},
        "/nonexistent/fortunes.txt"},
       {"bad flag value", router, {token, "--probe-interval=soon"}, "probe"},
   };

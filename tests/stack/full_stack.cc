@@ -25,8 +25,8 @@ grpc::Status TaskClient::Login(const std::string& username, const std::string& p
   return status;
 }
 
-grpc::Status TaskClient::Create(const std::string& description, v1::Task* task, const std::string& owner,
-                                const std::string& request_id) {
+grpc::Status TaskClient::Create(const std::string& description, v1::Task* task,
+                                const std::string& owner, const std::string& request_id) {
   v1::CreateTaskRequest request;
   request.set_description(description);
   request.set_owner(owner);
@@ -35,7 +35,8 @@ grpc::Status TaskClient::Create(const std::string& description, v1::Task* task, 
   return stub_->CreateTask(context.get(), request, task);
 }
 
-grpc::Status TaskClient::List(const std::string& owner, std::vector<v1::Task>* tasks, const v1::TaskFilter& filter) {
+grpc::Status TaskClient::List(const std::string& owner, std::vector<v1::Task>* tasks,
+                              const v1::TaskFilter& filter) {
   tasks->clear();
   std::string page_token;
   do {
@@ -57,15 +58,11 @@ std::vector<std::string> FullStack::TaskServiceArgs(const std::vector<std::strin
   std::vector<std::string> args = {
       "--listen=127.0.0.1:" + std::to_string(task_port),
       "--metrics-listen=127.0.0.1:" + std::to_string(task_metrics_port),
-      "--db-router=" + router->address(),
-      "--fortune-service=" + fortune->address(),
-      "--service-token-file=" + service_token_file,
-      "--token-key-file=" + token_key_file,
+      "--db-router=" + router->address(), "--fortune-service=" + fortune->address(),
+      "--service-token-file=" + service_token_file, "--token-key-file=" + token_key_file,
       "--admin-password-file=" + admin_password_file,
       // Fast hashing keeps tests quick; production defaults are in main.cc.
-      "--argon2-memory-kib=1024",
-      "--argon2-ops=1",
-      "--login-failure-delay=100ms"};
+      "--argon2-memory-kib=1024", "--argon2-ops=1", "--login-failure-delay=100ms"};
   args.insert(args.end(), extra.begin(), extra.end());
   return args;
 }
@@ -85,22 +82,26 @@ std::unique_ptr<FullStack> FullStack::Start(const std::vector<std::string>& task
   stack->task_metrics_port = FreePort();
   stack->router = ServiceProcess::Start(
       "db-router", BinaryPath("services/db-router/db-router"),
-      {"--db-hosts=" + stack->cluster->hosts(), "--db-password-file=" + stack->cluster->password_file(),
-       "--service-token-file=" + stack->service_token_file, "--listen=127.0.0.1:" + std::to_string(stack->router_port),
+      {"--db-hosts=" + stack->cluster->hosts(),
+       "--db-password-file=" + stack->cluster->password_file(),
+       "--service-token-file=" + stack->service_token_file,
+       "--listen=127.0.0.1:" + std::to_string(stack->router_port),
        "--metrics-listen=127.0.0.1:" + std::to_string(stack->router_metrics_port)},
       stack->router_port);
   if (stack->router == nullptr) return nullptr;
   stack->fortune_port = FreePort();
   stack->fortune = ServiceProcess::Start(
       "fortune-service", BinaryPath("services/fortune-service/fortune-service"),
-      {"--db-router=" + stack->router->address(), "--service-token-file=" + stack->service_token_file,
+      {"--db-router=" + stack->router->address(),
+       "--service-token-file=" + stack->service_token_file,
        "--listen=127.0.0.1:" + std::to_string(stack->fortune_port),
        "--metrics-listen=127.0.0.1:" + std::to_string(stack->fortune_metrics_port)},
       stack->fortune_port);
   if (stack->fortune == nullptr) return nullptr;
   stack->task_port = FreePort();
-  stack->task = ServiceProcess::Start("task-service", BinaryPath("services/task-service/task-service"),
-                                      stack->TaskServiceArgs(task_flags), stack->task_port);
+  stack->task =
+      ServiceProcess::Start("task-service", BinaryPath("services/task-service/task-service"),
+                            stack->TaskServiceArgs(task_flags), stack->task_port);
   if (stack->task == nullptr) return nullptr;
   return stack;
 }

@@ -25,12 +25,14 @@ class TaskClient {
   void set_token(std::string token) { token_ = std::move(token); }
 
   // A context with the token and a deadline.
-  std::unique_ptr<grpc::ClientContext> Context(std::chrono::milliseconds deadline = std::chrono::seconds(10)) const;
+  std::unique_ptr<grpc::ClientContext> Context(
+      std::chrono::milliseconds deadline = std::chrono::seconds(10)) const;
   v1::TaskService::Stub& stub() { return *stub_; }
 
   grpc::Status Create(const std::string& description, v1::Task* task, const std::string& owner = "",
                       const std::string& request_id = "");
-  grpc::Status List(const std::string& owner, std::vector<v1::Task>* tasks, const v1::TaskFilter& filter = {});
+  grpc::Status List(const std::string& owner, std::vector<v1::Task>* tasks,
+                    const v1::TaskFilter& filter = {});
 
  private:
   std::string token_;

@@ -27,7 +27,8 @@ std::optional<std::string> HttpGet(int port, const std::string& path) {
     close(fd);
     return std::nullopt;
   }
-  const std::string request = "GET " + path + " HTTP/1.0\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+  const std::string request =
+      "GET " + path + " HTTP/1.0\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
   if (send(fd, request.data(), request.size(), 0) != static_cast<ssize_t>(request.size())) {
     close(fd);
     return std::nullopt;
@@ -35,9 +36,11 @@ std::optional<std::string> HttpGet(int port, const std::string& path) {
   std::string response;
   char buffer[8192];
   ssize_t n;
-  while ((n = recv(fd, buffer, sizeof(buffer), 0)) > 0) response.append(buffer, static_cast<size_t>(n));
+  while ((n = recv(fd, buffer, sizeof(buffer), 0)) > 0)
+    response.append(buffer, static_cast<size_t>(n));
   close(fd);
-  if (response.rfind("HTTP/1.1 200", 0) != 0 && response.rfind("HTTP/1.0 200", 0) != 0) return std::nullopt;
+  if (response.rfind("HTTP/1.1 200", 0) != 0 && response.rfind("HTTP/1.0 200", 0) != 0)
+    return std::nullopt;
   const size_t body = response.find("\r\n\r\n");
   if (body == std::string::npos) return std::nullopt;
   return response.substr(body + 4);
@@ -47,7 +50,8 @@ int RunWithInput(const std::string& command, const std::string& input, std::stri
   const std::string input_path = ::testing::TempDir() + "stdin-" + RandomToken(8);
   const std::string output_path = ::testing::TempDir() + "stdout-" + RandomToken(8);
   std::ofstream(input_path) << input;
-  const int status = std::system((command + " < " + input_path + " > " + output_path + " 2>&1").c_str());
+  const int status =
+      std::system((command + " < " + input_path + " > " + output_path + " 2>&1").c_str());
   std::ifstream in(output_path);
   std::stringstream text;
   text << in.rdbuf();

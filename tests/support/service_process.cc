@@ -10,8 +10,8 @@
 
 #include <fstream>
 #include <mutex>
-#include <set>
 #include <random>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -38,7 +38,8 @@ int ExitCode(int status) {
   return -1;
 }
 
-pid_t Spawn(const std::string& binary, const std::vector<std::string>& args, const std::string& log_path) {
+pid_t Spawn(const std::string& binary, const std::vector<std::string>& args,
+            const std::string& log_path) {
   const pid_t pid = fork();
   if (pid != 0) return pid;
   const int fd = open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
@@ -67,7 +68,8 @@ std::string RandomToken(size_t length) {
   static const char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
   std::random_device device;
   std::string token;
-  for (size_t i = 0; i < length; ++i) token.push_back(kAlphabet[device() % (sizeof(kAlphabet) - 1)]);
+  for (size_t i = 0; i < length; ++i)
+    token.push_back(kAlphabet[device() % (sizeof(kAlphabet) - 1)]);
   return token;
 }
 
@@ -128,34 +130,39 @@ std::optional<int> HealthStatus(const std::string& address, const std::string& s
 std::optional<int> HealthStatusTls(const std::string& address, const std::string& root_pem) {
   grpc::SslCredentialsOptions options;
   options.pem_root_certs = root_pem;
-  auto stub = grpc::health::v1::Health::NewStub(grpc::CreateChannel(address, grpc::SslCredentials(options)));
+  auto stub = grpc::health::v1::Health::NewStub(
+      grpc::CreateChannel(address, grpc::SslCredentials(options)));
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(2));
   grpc::health::v1::HealthCheckResponse response;
-  if (!stub->Check(&context, grpc::health::v1::HealthCheckRequest(), &response).ok()) return std::nullopt;
+  if (!stub->Check(&context, grpc::health::v1::HealthCheckRequest(), &response).ok())
+    return std::nullopt;
   return static_cast<int>(response.status());
 }
 
-std::unique_ptr<ServiceProcess> ServiceProcess::Start(const std::string& name, const std::string& binary,
-                                                      const std::vector<std::string>& args, int grpc_port,
-                                                      std::chrono::milliseconds timeout, std::function<bool()> ready) {
+std::unique_ptr<ServiceProcess> ServiceProcess::Start(
+    const std::string& name, const std::string& binary, const std::vector<std::string>& args,
+    int grpc_port, std::chrono::milliseconds timeout, std::function<bool()> ready) {
   const std::string log_path = ::testing::TempDir() + name + "-" + RandomToken(8) + ".log";
   const pid_t pid = Spawn(binary, args, log_path);
   std::unique_ptr<ServiceProcess> process(new ServiceProcess(name, pid, grpc_port, log_path));
   const auto deadline = Clock::now() + timeout;
   while (Clock::now() < deadline) {
     if (!process->running()) {
-      ADD_FAILURE() << name << " exited with " << process->exit_code_.value_or(-1) << " while starting:\n"
+      ADD_FAILURE() << name << " exited with " << process->exit_code_.value_or(-1)
+                    << " while starting:\n"
                     << process->log();
       return nullptr;
     }
-    const bool serving = ready ? ready()
-                               : HealthStatus(process->address(), "", std::chrono::milliseconds(500)) ==
-                                     grpc::health::v1::HealthCheckResponse::SERVING;
+    const bool serving =
+        ready ? ready()
+              : HealthStatus(process->address(), "", std::chrono::milliseconds(500)) ==
+                    grpc::health::v1::HealthCheckResponse::SERVING;
     if (serving) return process;
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
-  ADD_FAILURE() << name << " did not report SERVING within " << timeout.count() << " ms:\n" << process->log();
+  ADD_FAILURE() << name << " did not report SERVING within " << timeout.count() << " ms:\n"
+                << process->log();
   return nullptr;
 }
 
@@ -191,7 +198,8 @@ int ServiceProcess::Terminate(std::chrono::milliseconds timeout, std::chrono::mi
   const auto start = Clock::now();
   if (running()) kill(pid_, SIGTERM);
   const int code = Reap(timeout);
-  if (took != nullptr) *took = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
+  if (took != nullptr)
+    *took = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
   return code;
 }
 

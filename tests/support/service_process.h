@@ -31,8 +31,9 @@ std::string RandomToken(size_t length = 32);
 int FreePort();
 
 // Asks grpc.health.v1.Health/Check ("" = whole server); nullopt when unreachable.
-std::optional<int> HealthStatus(const std::string& address, const std::string& service = "",
-                                std::chrono::milliseconds timeout = std::chrono::milliseconds(1000));
+std::optional<int> HealthStatus(
+    const std::string& address, const std::string& service = "",
+    std::chrono::milliseconds timeout = std::chrono::milliseconds(1000));
 // The same over TLS, trusting `root_pem`.
 std::optional<int> HealthStatusTls(const std::string& address, const std::string& root_pem);
 
@@ -45,10 +46,10 @@ class ServiceProcess {
   // health service reports SERVING on 127.0.0.1:`grpc_port`. On failure adds a
   // test failure with the log and returns null.
   // `ready` replaces the health check (e.g. for TLS).
-  static std::unique_ptr<ServiceProcess> Start(const std::string& name, const std::string& binary,
-                                               const std::vector<std::string>& args, int grpc_port,
-                                               std::chrono::milliseconds timeout = std::chrono::seconds(20),
-                                               std::function<bool()> ready = nullptr);
+  static std::unique_ptr<ServiceProcess> Start(
+      const std::string& name, const std::string& binary, const std::vector<std::string>& args,
+      int grpc_port, std::chrono::milliseconds timeout = std::chrono::seconds(20),
+      std::function<bool()> ready = nullptr);
   // SIGTERM, then SIGKILL if still running after 5 s.
   ~ServiceProcess();
 

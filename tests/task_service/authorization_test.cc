@@ -133,8 +133,7 @@ TEST_F(AuthorizationTest, ClientsAreConfinedToTheirOwnTasks) {
   // Another user's id looks exactly like a missing one.
   const grpc::Status update = Update(*bob_, alice_task);
   EXPECT_EQ(update.error_code(), grpc::StatusCode::NOT_FOUND);
-  EXPECT_EQ(Update(*bob_, 999'999'999).error_message(),
-            "there is no task 999999999");
+  EXPECT_EQ(Update(*bob_, 999'999'999).error_message(), "there is no task 999999999");
   EXPECT_EQ(update.error_message(), "there is no task " + std::to_string(alice_task));
   EXPECT_EQ(Delete(*bob_, alice_task).error_code(), grpc::StatusCode::NOT_FOUND);
   EXPECT_EQ(DeleteFortunesOf(*bob_, "alice").error_code(), grpc::StatusCode::PERMISSION_DENIED);
@@ -142,7 +141,8 @@ TEST_F(AuthorizationTest, ClientsAreConfinedToTheirOwnTasks) {
   EXPECT_EQ(WatchOf(*bob_, "*").error_code(), grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_EQ(ListUsers(*bob_).error_code(), grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_EQ(CreateUser(*bob_, "bobs-friend").error_code(), grpc::StatusCode::PERMISSION_DENIED);
-  EXPECT_EQ(SetRole(*bob_, "bob", v1::ROLE_ADMIN).error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(SetRole(*bob_, "bob", v1::ROLE_ADMIN).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
 
   // Alice's task is untouched.
   std::vector<v1::Task> tasks;
@@ -183,7 +183,8 @@ TEST_F(AuthorizationTest, AdminsMayActOnAnyone) {
   EXPECT_EQ(CreateUser(*admin_, "carol").error_code(), grpc::StatusCode::ALREADY_EXISTS);
   EXPECT_TRUE(SetRole(*admin_, "carol", v1::ROLE_ADMIN).ok());
   EXPECT_TRUE(SetRole(*admin_, "carol", v1::ROLE_CLIENT).ok());
-  EXPECT_EQ(SetRole(*admin_, "nobody-here", v1::ROLE_CLIENT).error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(SetRole(*admin_, "nobody-here", v1::ROLE_CLIENT).error_code(),
+            grpc::StatusCode::NOT_FOUND);
   EXPECT_TRUE(Delete(*admin_, alice_task).ok());
 }
 
@@ -197,13 +198,17 @@ TEST_F(AuthorizationTest, MissingExpiredAndTamperedTokensAreUnauthenticated) {
   auto signer = auth::TokenSigner::FromSecrets({stack_->token_key});
   ASSERT_TRUE(signer.ok());
   const absl::Time now = absl::Now();
-  const std::string expired = signer->Sign({"alice", v1::ROLE_CLIENT, now - absl::Hours(2), now - absl::Hours(1)});
+  const std::string expired =
+      signer->Sign({"alice", v1::ROLE_CLIENT, now - absl::Hours(2), now - absl::Hours(1)});
   std::string tampered = alice_->token();
   tampered[tampered.size() / 2] = tampered[tampered.size() / 2] == 'A' ? 'B' : 'A';
-  const std::string forged_admin =
-      auth::TokenSigner::FromSecrets({std::string(48, 'z')})->Sign({"alice", v1::ROLE_ADMIN, now, now + absl::Hours(1)});
-  const std::vector<std::pair<std::string, std::string>> bad = {
-      {"missing", ""}, {"expired", expired}, {"tampered", tampered}, {"wrong key", forged_admin}, {"junk", "junk"}};
+  const std::string forged_admin = auth::TokenSigner::FromSecrets({std::string(48, 'z')})
+                                       ->Sign({"alice", v1::ROLE_ADMIN, now, now + absl::Hours(1)});
+  const std::vector<std::pair<std::string, std::string>> bad = {{"missing", ""},
+                                                                {"expired", expired},
+                                                                {"tampered", tampered},
+                                                                {"wrong key", forged_admin},
+                                                                {"junk", "junk"}};
   const std::vector<std::pair<std::string, Call>> calls = {
       {"ListTasks", [](TaskClient& c) { return ListOf(c, ""); }},
       {"CreateTask", [](TaskClient& c) { return CreateFor(c, ""); }},
@@ -227,7 +232,8 @@ TEST_F(AuthorizationTest, MissingExpiredAndTamperedTokensAreUnauthenticated) {
   for (const auto& [what, token] : bad) {
     TaskClient client(stack_->task->address(), token);
     for (const auto& [name, call] : calls) {
-      EXPECT_EQ(call(client).error_code(), grpc::StatusCode::UNAUTHENTICATED) << name << " with a " << what << " token";
+      EXPECT_EQ(call(client).error_code(), grpc::StatusCode::UNAUTHENTICATED)
+          << name << " with a " << what << " token";
     }
   }
 }

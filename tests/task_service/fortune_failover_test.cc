@@ -62,21 +62,28 @@ TEST(FortuneFailoverTest, GenerationSurvivesOrEndsCleanlyWithoutDuplicates) {
               << " after the failover; stream status " << final_status.error_code() << " "
               << final_status.error_message() << "\n";
     if (final_status.error_code() != grpc::StatusCode::CANCELLED) {
-      EXPECT_EQ(final_status.error_code(), grpc::StatusCode::UNAVAILABLE) << final_status.error_message();
+      EXPECT_EQ(final_status.error_code(), grpc::StatusCode::UNAVAILABLE)
+          << final_status.error_message();
     }
     std::set<int64_t> ids;
-    for (const auto& [task, when] : received) EXPECT_TRUE(ids.insert(task.id()).second) << "streamed twice";
+    for (const auto& [task, when] : received)
+      EXPECT_TRUE(ids.insert(task.id()).second) << "streamed twice";
   }
   // The database holds exactly one row per tick: no tick was inserted twice.
   std::unique_ptr<PgConnection> primary = stack->Primary();
   ASSERT_TRUE(WaitFor([&] { return primary->ok(); }, milliseconds(5000)));
-  EXPECT_EQ(primary->Scalar("SELECT count(*) - count(DISTINCT request_id) FROM tasks WHERE owner = 'kim'"), "0");
-  const auto stored = primary->Scalar("SELECT count(*) FROM tasks WHERE owner = 'kim' AND source = 'FORTUNE'");
+  EXPECT_EQ(primary->Scalar(
+                "SELECT count(*) - count(DISTINCT request_id) FROM tasks WHERE owner = 'kim'"),
+            "0");
+  const auto stored =
+      primary->Scalar("SELECT count(*) FROM tasks WHERE owner = 'kim' AND source = 'FORTUNE'");
   ASSERT_TRUE(stored.has_value());
   // Every streamed fortune is stored (acknowledged writes survive the failover).
   std::lock_guard lock(mutex);
   for (const auto& [task, when] : received) {
-    EXPECT_EQ(primary->Scalar("SELECT count(*) FROM tasks WHERE id = $1", {std::to_string(task.id())}), "1")
+    EXPECT_EQ(
+        primary->Scalar("SELECT count(*) FROM tasks WHERE id = $1", {std::to_string(task.id())}),
+        "1")
         << "fortune " << task.id() << " was streamed but is not in the database";
   }
 }

@@ -64,7 +64,8 @@ TEST_F(TasksApiTest, EveryValidationRuleHasAClearMessage) {
   ASSERT_TRUE(user.Create("fine", &task).ok());
   update.set_id(task.id());
   update.set_description("");
-  ExpectInvalid(user.stub().UpdateTask(user.Context().get(), update, &task), "Can't add an empty task");
+  ExpectInvalid(user.stub().UpdateTask(user.Context().get(), update, &task),
+                "Can't add an empty task");
 
   v1::ListTasksRequest list;
   list.set_page_size(5000);
@@ -93,8 +94,8 @@ TEST_F(TasksApiTest, InvalidUtf8NeverReachesTheDatabase) {
   std::condition_variable done_cv;
   bool done = false;
   grpc::Status status;
-  stub.UnaryCall(context.get(), "/taskgres.v1.TaskService/CreateTask", grpc::StubOptions(), &request, &response,
-                 [&](grpc::Status s) {
+  stub.UnaryCall(context.get(), "/taskgres.v1.TaskService/CreateTask", grpc::StubOptions(),
+                 &request, &response, [&](grpc::Status s) {
                    std::lock_guard lock(mutex);
                    status = std::move(s);
                    done = true;
@@ -103,15 +104,17 @@ TEST_F(TasksApiTest, InvalidUtf8NeverReachesTheDatabase) {
   std::unique_lock lock(mutex);
   done_cv.wait(lock, [&] { return done; });
   EXPECT_FALSE(status.ok());
-  std::cout << "invalid UTF-8 answered with code " << status.error_code() << ": " << status.error_message() << "\n";
+  std::cout << "invalid UTF-8 answered with code " << status.error_code() << ": "
+            << status.error_message() << "\n";
   auto primary = stack_->Primary();
   EXPECT_EQ(primary->Scalar("SELECT count(*) FROM tasks WHERE owner = 'rawclient'"), "0");
 }
 
 TEST_F(TasksApiTest, DescriptionsAreTrimmedAndStoredVerbatimIncludingSqlInjection) {
   TaskClient user = stack_->NewUser("verbatim");
-  const std::vector<std::string> texts = {"'); DROP TABLE tasks; --", "Robert'); DELETE FROM users;--",
-                                          "$1 $$ \\x00 %s {}", "multi\nline", "emoji \xf0\x9f\x98\x80 café"};
+  const std::vector<std::string> texts = {"'); DROP TABLE tasks; --",
+                                          "Robert'); DELETE FROM users;--", "$1 $$ \\x00 %s {}",
+                                          "multi\nline", "emoji \xf0\x9f\x98\x80 café"};
   for (const std::string& text : texts) {
     v1::Task task;
     ASSERT_TRUE(user.Create("  " + text + " \n", &task).ok()) << text;
@@ -301,12 +304,14 @@ TEST_F(TasksApiTest, RestartKeepsDataAndDoesNotRerunMigrations) {
   v1::Task task;
   ASSERT_TRUE(user.Create("still here after a restart", &task).ok());
   auto primary = stack_->Primary();
-  const auto before = primary->Query("SELECT version, applied_at::text FROM schema_migrations ORDER BY version");
+  const auto before =
+      primary->Query("SELECT version, applied_at::text FROM schema_migrations ORDER BY version");
   ASSERT_TRUE(before.has_value());
   ASSERT_FALSE(before->empty());
 
   ASSERT_TRUE(stack_->RestartTaskService());
-  const auto after = primary->Query("SELECT version, applied_at::text FROM schema_migrations ORDER BY version");
+  const auto after =
+      primary->Query("SELECT version, applied_at::text FROM schema_migrations ORDER BY version");
   EXPECT_EQ(after, before);
   TaskClient again = stack_->Anonymous();
   ASSERT_TRUE(again.Login("survivor", "password-survivor").ok());

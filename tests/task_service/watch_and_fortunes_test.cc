@@ -100,13 +100,15 @@ TEST_F(WatchAndFortunesTest, ChangesReachTheOwnerAndAdminsButNoOneElse) {
   const auto start = Clock::now();
   v1::Task task;
   ASSERT_TRUE(erin.Create("watch me", &task).ok());
-  ASSERT_TRUE(WaitFor([&] { return erin_watch.Seen(task.id(), v1::TaskEvent::TYPE_CREATED).has_value(); },
-                      milliseconds(1000)));
-  ASSERT_TRUE(WaitFor([&] { return admin_watch.Seen(task.id(), v1::TaskEvent::TYPE_CREATED).has_value(); },
-                      milliseconds(1000)));
+  ASSERT_TRUE(
+      WaitFor([&] { return erin_watch.Seen(task.id(), v1::TaskEvent::TYPE_CREATED).has_value(); },
+              milliseconds(1000)));
+  ASSERT_TRUE(
+      WaitFor([&] { return admin_watch.Seen(task.id(), v1::TaskEvent::TYPE_CREATED).has_value(); },
+              milliseconds(1000)));
   std::cout << "created event after "
-            << std::chrono::duration<double, std::milli>(*erin_watch.Seen(task.id(), v1::TaskEvent::TYPE_CREATED) -
-                                                         start)
+            << std::chrono::duration<double, std::milli>(
+                   *erin_watch.Seen(task.id(), v1::TaskEvent::TYPE_CREATED) - start)
                    .count()
             << " ms\n";
 
@@ -116,12 +118,15 @@ TEST_F(WatchAndFortunesTest, ChangesReachTheOwnerAndAdminsButNoOneElse) {
   update.set_done(true);
   v1::Task updated;
   ASSERT_TRUE(admin.stub().UpdateTask(admin.Context().get(), update, &updated).ok());
-  ASSERT_TRUE(WaitFor([&] { return erin_watch.Seen(task.id(), v1::TaskEvent::TYPE_UPDATED).has_value(); },
-                      milliseconds(1000)));
+  ASSERT_TRUE(
+      WaitFor([&] { return erin_watch.Seen(task.id(), v1::TaskEvent::TYPE_UPDATED).has_value(); },
+              milliseconds(1000)));
   auto primary = stack_->Primary();
-  ASSERT_TRUE(primary->Query("DELETE FROM tasks WHERE id = $1", {std::to_string(task.id())}).has_value());
-  ASSERT_TRUE(WaitFor([&] { return erin_watch.Seen(task.id(), v1::TaskEvent::TYPE_DELETED).has_value(); },
-                      milliseconds(1000)));
+  ASSERT_TRUE(
+      primary->Query("DELETE FROM tasks WHERE id = $1", {std::to_string(task.id())}).has_value());
+  ASSERT_TRUE(
+      WaitFor([&] { return erin_watch.Seen(task.id(), v1::TaskEvent::TYPE_DELETED).has_value(); },
+              milliseconds(1000)));
   std::this_thread::sleep_for(milliseconds(300));
   EXPECT_EQ(frank_watch.count(), 0u) << "frank saw erin's task";
 }
@@ -137,11 +142,13 @@ TEST_F(WatchAndFortunesTest, ASlowWatcherIsCutOffWithoutSlowingOthers) {
   constexpr int kBursts = 30;
   constexpr int kPerBurst = 300;
   for (int burst = 0; burst < kBursts; ++burst) {
-    ASSERT_TRUE(primary
-                    ->Query("INSERT INTO tasks (owner, description, source) "
-                            "SELECT 'gina', repeat('x', 900) || g, 'MANUAL' FROM generate_series(1, $1::int) g",
-                            {std::to_string(kPerBurst)})
-                    .has_value());
+    ASSERT_TRUE(
+        primary
+            ->Query(
+                "INSERT INTO tasks (owner, description, source) "
+                "SELECT 'gina', repeat('x', 900) || g, 'MANUAL' FROM generate_series(1, $1::int) g",
+                {std::to_string(kPerBurst)})
+            .has_value());
     std::this_thread::sleep_for(milliseconds(30));
   }
   ASSERT_TRUE(WaitFor([&] { return fast.count() == kBursts * kPerBurst; }, milliseconds(30000)))
@@ -149,7 +156,8 @@ TEST_F(WatchAndFortunesTest, ASlowWatcherIsCutOffWithoutSlowingOthers) {
   EXPECT_FALSE(fast.ended()) << fast.status().error_message();
   slow.Start();  // now read what is left: it must end with RESOURCE_EXHAUSTED
   ASSERT_TRUE(WaitFor([&] { return slow.ended(); }, milliseconds(10000)));
-  EXPECT_EQ(slow.status().error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << slow.status().error_message();
+  EXPECT_EQ(slow.status().error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED)
+      << slow.status().error_message();
   EXPECT_LT(slow.count(), static_cast<size_t>(kBursts * kPerBurst));
   std::cout << "the slow watcher got " << slow.count() << " events before being cut off\n";
 }
@@ -210,10 +218,12 @@ class FortuneStream {
 TEST_F(WatchAndFortunesTest, GeneratorClearsOldFortunesKeepsManualTasksAndTicks) {
   TaskClient hank = stack_->NewUser("hank");
   auto primary = stack_->Primary();
-  ASSERT_TRUE(primary->Query("INSERT INTO tasks (owner, description, source) VALUES "
-                             "('hank', 'old fortune 1', 'FORTUNE'), ('hank', 'old fortune 2', 'FORTUNE'), "
-                             "('hank', 'old fortune 3', 'FORTUNE')")
-                  .has_value());
+  ASSERT_TRUE(
+      primary
+          ->Query("INSERT INTO tasks (owner, description, source) VALUES "
+                  "('hank', 'old fortune 1', 'FORTUNE'), ('hank', 'old fortune 2', 'FORTUNE'), "
+                  "('hank', 'old fortune 3', 'FORTUNE')")
+          .has_value());
   v1::Task manual;
   ASSERT_TRUE(hank.Create("manual one", &manual).ok());
   ASSERT_TRUE(hank.Create("manual two", &manual).ok());
@@ -231,14 +241,20 @@ TEST_F(WatchAndFortunesTest, GeneratorClearsOldFortunesKeepsManualTasksAndTicks)
     EXPECT_EQ(task.source(), v1::TASK_SOURCE_FORTUNE);
     EXPECT_EQ(task.owner(), "hank");
     EXPECT_LT(when - start, milliseconds(1200));
-    EXPECT_EQ(primary->Scalar("SELECT description FROM tasks WHERE id = $1", {std::to_string(task.id())}),
-              task.description());
-    EXPECT_TRUE(WaitFor([&] { return watch.Seen(task.id(), v1::TaskEvent::TYPE_CREATED).has_value(); },
-                        milliseconds(1000)));
+    EXPECT_EQ(
+        primary->Scalar("SELECT description FROM tasks WHERE id = $1", {std::to_string(task.id())}),
+        task.description());
+    EXPECT_TRUE(
+        WaitFor([&] { return watch.Seen(task.id(), v1::TaskEvent::TYPE_CREATED).has_value(); },
+                milliseconds(1000)));
   }
-  EXPECT_EQ(primary->Scalar("SELECT count(*) FROM tasks WHERE owner = 'hank' AND description LIKE 'old fortune%'"),
-            "0");
-  EXPECT_EQ(primary->Scalar("SELECT count(*) FROM tasks WHERE owner = 'hank' AND source = 'MANUAL'"), "2");
+  EXPECT_EQ(
+      primary->Scalar(
+          "SELECT count(*) FROM tasks WHERE owner = 'hank' AND description LIKE 'old fortune%'"),
+      "0");
+  EXPECT_EQ(
+      primary->Scalar("SELECT count(*) FROM tasks WHERE owner = 'hank' AND source = 'MANUAL'"),
+      "2");
 
   // A second generator for the same user is refused while this one runs.
   FortuneStream second(hank, 200);
@@ -249,10 +265,12 @@ TEST_F(WatchAndFortunesTest, GeneratorClearsOldFortunesKeepsManualTasksAndTicks)
   stream.Cancel();
   ASSERT_TRUE(WaitFor([&] { return stream.ended(); }, milliseconds(2000)));
   std::this_thread::sleep_for(milliseconds(200));
-  const auto count_after_stop = primary->Scalar("SELECT count(*) FROM tasks WHERE owner = 'hank' AND source = 'FORTUNE'");
+  const auto count_after_stop =
+      primary->Scalar("SELECT count(*) FROM tasks WHERE owner = 'hank' AND source = 'FORTUNE'");
   std::this_thread::sleep_for(milliseconds(1000));
-  EXPECT_EQ(primary->Scalar("SELECT count(*) FROM tasks WHERE owner = 'hank' AND source = 'FORTUNE'"),
-            count_after_stop);
+  EXPECT_EQ(
+      primary->Scalar("SELECT count(*) FROM tasks WHERE owner = 'hank' AND source = 'FORTUNE'"),
+      count_after_stop);
 
   // And the slot is free again.
   FortuneStream third(hank, 100, 2);
@@ -277,7 +295,9 @@ TEST_F(WatchAndFortunesTest, DeleteFortunesRemovesOnlyFortunes) {
   v1::Task manual;
   ASSERT_TRUE(jack.Create("keep me", &manual).ok());
   v1::DeleteFortunesResponse response;
-  ASSERT_TRUE(jack.stub().DeleteFortunes(jack.Context().get(), v1::DeleteFortunesRequest(), &response).ok());
+  ASSERT_TRUE(jack.stub()
+                  .DeleteFortunes(jack.Context().get(), v1::DeleteFortunesRequest(), &response)
+                  .ok());
   EXPECT_EQ(response.deleted(), 3);
   std::vector<v1::Task> left;
   ASSERT_TRUE(jack.List("", &left).ok());

@@ -11,12 +11,12 @@
 #include <vector>
 
 #include "absl/flags/flag.h"
-#include "absl/flags/parse.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "direct_scenarios.h"
+#include "flags/env_flags.h"
 #include "load_driver.h"
 #include "process_stats.h"
 #include "report.h"
@@ -25,10 +25,11 @@
 #include "stack_scenarios.h"
 #include "stream_scenarios.h"
 
-ABSL_FLAG(std::string, scenarios,
-          "router-read,direct-read,pgpool-read,pgpool-read-simple,router-write,direct-write,router-ryw,"
-          "stack-create,stack-list,watch-fanout,fortunes",
-          "Scenarios to run, comma-separated");
+ABSL_FLAG(
+    std::string, scenarios,
+    "router-read,direct-read,pgpool-read,pgpool-read-simple,router-write,direct-write,router-ryw,"
+    "stack-create,stack-list,watch-fanout,fortunes",
+    "Scenarios to run, comma-separated");
 ABSL_FLAG(std::string, concurrency, "1,4,16,64", "Concurrent clients for the load scenarios");
 ABSL_FLAG(absl::Duration, warmup, absl::Seconds(2), "Warm-up before each measured run");
 ABSL_FLAG(absl::Duration, duration, absl::Seconds(5), "Length of each measured run");
@@ -37,7 +38,8 @@ ABSL_FLAG(std::string, service_token_file, "", "File with the internal service c
 ABSL_FLAG(std::string, task_service, "127.0.0.1:50051", "task-service address");
 ABSL_FLAG(std::string, replicas, "", "libpq conninfo of each replica, separated by ';'");
 ABSL_FLAG(std::string, primary, "", "libpq conninfo of the primary");
-ABSL_FLAG(std::string, pgpool, "", "libpq conninfo through pgpool-II (empty: pgpool scenarios are skipped)");
+ABSL_FLAG(std::string, pgpool, "",
+          "libpq conninfo through pgpool-II (empty: pgpool scenarios are skipped)");
 ABSL_FLAG(int, router_pid, 0, "db-router PID (memory and CPU)");
 ABSL_FLAG(int, task_pid, 0, "task-service PID");
 ABSL_FLAG(int, fortune_pid, 0, "fortune-service PID");
@@ -61,7 +63,8 @@ Row ToRow(const std::string& scenario, int clients, Measured& measured, bool has
   Row row;
   row.scenario = scenario;
   row.clients = clients;
-  row.ops_per_second = static_cast<double>(measured.outcome.ops) / std::max(1e-9, measured.outcome.seconds);
+  row.ops_per_second =
+      static_cast<double>(measured.outcome.ops) / std::max(1e-9, measured.outcome.seconds);
   row.latency = Summarize(measured.outcome.latencies_us);
   row.errors = measured.outcome.errors;
   row.first_error = measured.outcome.first_error;
@@ -75,7 +78,9 @@ Row ToRow(const std::string& scenario, int clients, Measured& measured, bool has
 }
 
 int Main(int argc, char** argv) {
-  absl::ParseCommandLine(argc, argv);
+  ParseFlagsOrExit(
+      argc, argv,
+      "taskgres-bench: load scenarios against a running taskgres (see ./taskgres bench)");
   Targets targets;
   targets.router = absl::GetFlag(FLAGS_router);
   targets.task_service = absl::GetFlag(FLAGS_task_service);
@@ -98,7 +103,8 @@ int Main(int argc, char** argv) {
   targets.duration = absl::GetFlag(FLAGS_duration);
 
   std::vector<int> levels;
-  for (absl::string_view level : absl::StrSplit(absl::GetFlag(FLAGS_concurrency), ',', absl::SkipEmpty())) {
+  for (absl::string_view level :
+       absl::StrSplit(absl::GetFlag(FLAGS_concurrency), ',', absl::SkipEmpty())) {
     int value = 0;
     if (!absl::SimpleAtoi(level, &value) || value < 1) {
       std::cerr << "bench: bad --concurrency entry '" << level << "'\n";
@@ -106,7 +112,8 @@ int Main(int argc, char** argv) {
     }
     levels.push_back(value);
   }
-  const std::vector<std::string> scenarios = absl::StrSplit(absl::GetFlag(FLAGS_scenarios), ',', absl::SkipEmpty());
+  const std::vector<std::string> scenarios =
+      absl::StrSplit(absl::GetFlag(FLAGS_scenarios), ',', absl::SkipEmpty());
   LoadOptions options;
   options.warmup = targets.warmup;
   options.duration = targets.duration;
@@ -129,7 +136,8 @@ int Main(int argc, char** argv) {
           scenario == "watch-fanout"
               ? RunWatchFanout(targets, absl::GetFlag(FLAGS_watch_subscribers),
                                absl::GetFlag(FLAGS_watch_writes_per_second))
-              : RunFortunes(targets, absl::GetFlag(FLAGS_fortune_generators), absl::GetFlag(FLAGS_fortune_interval_ms));
+              : RunFortunes(targets, absl::GetFlag(FLAGS_fortune_generators),
+                            absl::GetFlag(FLAGS_fortune_interval_ms));
       if (!row.ok()) {
         std::cerr << "bench: " << scenario << ": " << row.status().message() << "\n";
         return 1;
@@ -137,20 +145,25 @@ int Main(int argc, char** argv) {
       report_progress(*row);
       continue;
     }
-    if ((scenario == "pgpool-read" || scenario == "pgpool-read-simple") && targets.pgpool_conninfo.empty()) {
+    if ((scenario == "pgpool-read" || scenario == "pgpool-read-simple") &&
+        targets.pgpool_conninfo.empty()) {
       std::cerr << "bench: skipping " << scenario << " (no --pgpool)\n";
       continue;
     }
     if (scenario.rfind("stack-", 0) == 0 && stack_tokens.empty()) {
-      auto tokens = LoginUsers(targets.task_service, "bench-stack", levels.empty() ? 1 : *std::max_element(levels.begin(), levels.end()));
+      auto tokens =
+          LoginUsers(targets.task_service, "bench-stack",
+                     levels.empty() ? 1 : *std::max_element(levels.begin(), levels.end()));
       auto lister = LoginUsers(targets.task_service, "bench-lister", 1);
       if (!tokens.ok() || !lister.ok()) {
-        std::cerr << "bench: cannot log in: " << (tokens.ok() ? lister.status() : tokens.status()).message() << "\n";
+        std::cerr << "bench: cannot log in: "
+                  << (tokens.ok() ? lister.status() : tokens.status()).message() << "\n";
         return 1;
       }
       stack_tokens = *tokens;
       lister_token = lister->front();
-      if (absl::Status filled = EnsureTasks(targets.task_service, lister_token, 100); !filled.ok()) {
+      if (absl::Status filled = EnsureTasks(targets.task_service, lister_token, 100);
+          !filled.ok()) {
         std::cerr << "bench: " << filled.message() << "\n";
         return 1;
       }
@@ -162,9 +175,14 @@ int Main(int argc, char** argv) {
       Measured measured;
       std::string note;
       std::function<LoadOutcome()> run;
-      if (scenario == "router-read" || scenario == "router-write" || scenario == "router-ryw") {
+      if (scenario == "router-read" || scenario == "router-write" || scenario == "router-ryw" ||
+          scenario == "router-ping") {
         server = {targets.router_pid};
         run = [&] {
+          if (scenario == "router-ping") {
+            RouterPing op(targets);
+            return RunAsync(op, options);
+          }
           if (scenario == "router-read") {
             RouterRead op(targets);
             return RunAsync(op, options);
@@ -178,8 +196,13 @@ int Main(int argc, char** argv) {
           note = op.Note();
           return outcome;
         };
-      } else if (scenario == "direct-read" || scenario == "direct-write" || scenario == "pgpool-read" ||
-                 scenario == "pgpool-read-simple") {
+      } else if (scenario == "router-read-sync") {
+        server = {targets.router_pid};
+        run = [&] {
+          return RunBlocking([&](int) { return NewBlockingRouterReader(targets); }, options);
+        };
+      } else if (scenario == "direct-read" || scenario == "direct-write" ||
+                 scenario == "pgpool-read" || scenario == "pgpool-read-simple") {
         const bool pgpool = scenario.rfind("pgpool", 0) == 0;
         if (pgpool) {
           server = {targets.pgpool_pid};
@@ -193,9 +216,10 @@ int Main(int argc, char** argv) {
               [&, pgpool, query](int client) {
                 // Direct reads alternate between the replicas, as the router's do.
                 const std::string& conninfo =
-                    pgpool                          ? targets.pgpool_conninfo
-                    : query == DirectQuery::kInsert ? targets.primary_conninfo
-                                                    : targets.replica_conninfo[client % targets.replica_conninfo.size()];
+                    pgpool ? targets.pgpool_conninfo
+                    : query == DirectQuery::kInsert
+                        ? targets.primary_conninfo
+                        : targets.replica_conninfo[client % targets.replica_conninfo.size()];
                 return NewDirectClient(conninfo, query, client);
               },
               options);

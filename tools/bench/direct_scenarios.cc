@@ -12,22 +12,27 @@ namespace {
 
 class DirectClient : public BlockingClient {
  public:
-  DirectClient(PGconn* conn, DirectQuery query, int client) : conn_(conn), query_(query), client_(client) {}
+  DirectClient(PGconn* conn, DirectQuery query, int client)
+      : conn_(conn), query_(query), client_(client) {}
   ~DirectClient() override { PQfinish(conn_); }
 
   bool RunOnce(std::string* error) override {
     PGresult* result = nullptr;
     if (query_ == DirectQuery::kPointReadSimple) {
-      result = PQexec(conn_, absl::StrCat("SELECT id, payload FROM bench_items WHERE id = ", Row()).c_str());
+      result = PQexec(
+          conn_, absl::StrCat("SELECT id, payload FROM bench_items WHERE id = ", Row()).c_str());
     } else {
-      const std::string first = query_ == DirectQuery::kInsert ? std::to_string(client_) : std::to_string(Row());
+      const std::string first =
+          query_ == DirectQuery::kInsert ? std::to_string(client_) : std::to_string(Row());
       const std::string second = std::to_string(++sequence_);
       const char* values[2] = {first.c_str(), second.c_str()};
-      result = PQexecPrepared(conn_, "bench", query_ == DirectQuery::kInsert ? 2 : 1, values, nullptr, nullptr, 0);
+      result = PQexecPrepared(conn_, "bench", query_ == DirectQuery::kInsert ? 2 : 1, values,
+                              nullptr, nullptr, 0);
     }
     const ExecStatusType status = PQresultStatus(result);
-    const bool ok = query_ == DirectQuery::kInsert ? status == PGRES_COMMAND_OK
-                                                    : status == PGRES_TUPLES_OK && PQntuples(result) == 1;
+    const bool ok = query_ == DirectQuery::kInsert
+                        ? status == PGRES_COMMAND_OK
+                        : status == PGRES_TUPLES_OK && PQntuples(result) == 1;
     if (!ok) *error = PQresultErrorMessage(result);
     PQclear(result);
     return ok;
@@ -45,15 +50,17 @@ class DirectClient : public BlockingClient {
 
 }  // namespace
 
-std::unique_ptr<BlockingClient> NewDirectClient(const std::string& conninfo, DirectQuery query, int client) {
+std::unique_ptr<BlockingClient> NewDirectClient(const std::string& conninfo, DirectQuery query,
+                                                int client) {
   PGconn* conn = PQconnectdb(conninfo.c_str());
   if (PQstatus(conn) != CONNECTION_OK) {
     PQfinish(conn);
     return nullptr;
   }
   if (query != DirectQuery::kPointReadSimple) {
-    const char* sql = query == DirectQuery::kInsert ? "INSERT INTO bench_writes (client, n) VALUES ($1, $2)"
-                                                    : "SELECT id, payload FROM bench_items WHERE id = $1";
+    const char* sql = query == DirectQuery::kInsert
+                          ? "INSERT INTO bench_writes (client, n) VALUES ($1, $2)"
+                          : "SELECT id, payload FROM bench_items WHERE id = $1";
     PGresult* prepared = PQprepare(conn, "bench", sql, 0, nullptr);
     const bool ok = PQresultStatus(prepared) == PGRES_COMMAND_OK;
     PQclear(prepared);

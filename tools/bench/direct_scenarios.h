@@ -12,13 +12,14 @@
 namespace taskgres::bench {
 
 enum class DirectQuery {
-  kPointRead,          // prepared SELECT by primary key (extended protocol)
-  kPointReadSimple,    // the same with the value inlined (simple protocol)
-  kInsert,             // prepared single-row INSERT
+  kPointRead,        // prepared SELECT by primary key (extended protocol)
+  kPointReadSimple,  // the same with the value inlined (simple protocol)
+  kInsert,           // prepared single-row INSERT
 };
 
 // A client on its own connection to `conninfo`; null when it cannot connect.
-std::unique_ptr<BlockingClient> NewDirectClient(const std::string& conninfo, DirectQuery query, int client);
+std::unique_ptr<BlockingClient> NewDirectClient(const std::string& conninfo, DirectQuery query,
+                                                int client);
 
 }  // namespace taskgres::bench
 

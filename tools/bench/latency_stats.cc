@@ -11,7 +11,8 @@ double Rank(std::vector<uint32_t>& samples, double quantile) {
   // Nearest rank: the smallest value with at least `quantile` of samples at or below it.
   size_t rank = static_cast<size_t>(std::ceil(quantile * static_cast<double>(samples.size())));
   rank = std::clamp<size_t>(rank, 1, samples.size()) - 1;
-  std::nth_element(samples.begin(), samples.begin() + static_cast<std::ptrdiff_t>(rank), samples.end());
+  std::nth_element(samples.begin(), samples.begin() + static_cast<std::ptrdiff_t>(rank),
+                   samples.end());
   return samples[rank];
 }
 

@@ -50,8 +50,9 @@ LoadOutcome RunAsync(AsyncOp& op, const LoadOptions& options) {
 
   // Each client issues its next operation from the previous one's completion.
   struct Loop {
-    static void Next(AsyncOp& op, int id, ClientState& state, Phase& phase, std::atomic<int>& running,
-                     absl::Notification& all_stopped, std::mutex& error_mutex, std::string& first_error) {
+    static void Next(AsyncOp& op, int id, ClientState& state, Phase& phase,
+                     std::atomic<int>& running, absl::Notification& all_stopped,
+                     std::mutex& error_mutex, std::string& first_error) {
       if (phase.value.load(std::memory_order_acquire) == 2) {
         if (running.fetch_sub(1) == 1) all_stopped.Notify();
         return;
@@ -128,7 +129,8 @@ LoadOutcome RunBlocking(const std::function<std::unique_ptr<BlockingClient>(int)
       }
     });
   }
-  while (ready.load() < options.concurrency) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  while (ready.load() < options.concurrency)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
   absl::SleepFor(options.warmup);
   const auto start = Clock::now();
   phase.value.store(1, std::memory_order_release);

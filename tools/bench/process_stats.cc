@@ -48,7 +48,8 @@ ProcessSample SampleProcesses(const std::vector<pid_t>& pids, bool children) {
   while (grew) {
     grew = false;
     for (const auto& [pid, info] : all) {
-      if (!wanted.contains(pid) && wanted.contains(info.first)) grew = wanted.insert(pid).second || grew;
+      if (!wanted.contains(pid) && wanted.contains(info.first))
+        grew = wanted.insert(pid).second || grew;
     }
   }
   for (const auto& [pid, info] : all) {

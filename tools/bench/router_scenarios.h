@@ -28,10 +28,21 @@ class RouterCaller {
   // Runs `request`; `done(status, response)` on a gRPC thread.
   void Execute(const v1::ExecuteRequest& request,
                absl::AnyInvocable<void(const grpc::Status&, const v1::ExecuteResponse&)> done);
+  void Topology(absl::AnyInvocable<void(const grpc::Status&)> done);
 
  private:
   std::string authorization_;
   std::unique_ptr<v1::DbRouter::Stub> stub_;
+};
+
+// router-ping: GetTopology, no database work: the cost of a gRPC round trip.
+class RouterPing : public AsyncOp {
+ public:
+  explicit RouterPing(const Targets& targets) : caller_(targets) {}
+  void Issue(int client, Done done) override;
+
+ private:
+  RouterCaller caller_;
 };
 
 // router-read: point select by primary key, intent READ.
@@ -43,6 +54,9 @@ class RouterRead : public AsyncOp {
  private:
   RouterCaller caller_;
 };
+
+// A blocking client of its own (a thread per client), for comparison.
+std::unique_ptr<BlockingClient> NewBlockingRouterReader(const Targets& targets);
 
 // router-write: single-row insert on the primary.
 class RouterWrite : public AsyncOp {

@@ -15,12 +15,12 @@ namespace taskgres::bench {
 
 // Where the system under test is (filled from flags by main).
 struct Targets {
-  std::string router;            // db-router address
-  std::string service_token;     // the internal credential
-  std::string task_service;      // task-service address
+  std::string router;                         // db-router address
+  std::string service_token;                  // the internal credential
+  std::string task_service;                   // task-service address
   std::vector<std::string> replica_conninfo;  // libpq, one per replica
-  std::string primary_conninfo;  // libpq
-  std::string pgpool_conninfo;   // libpq through pgpool-II (empty: skip pgpool scenarios)
+  std::string primary_conninfo;               // libpq
+  std::string pgpool_conninfo;  // libpq through pgpool-II (empty: skip pgpool scenarios)
   pid_t router_pid = 0;
   pid_t task_pid = 0;
   pid_t fortune_pid = 0;
@@ -36,9 +36,9 @@ struct Row {
   double ops_per_second = 0;
   LatencySummary latency;
   uint64_t errors = 0;
-  double server_rss_mib = 0;   // of the process under test (0: not measured)
+  double server_rss_mib = 0;  // of the process under test (0: not measured)
   double server_cpu_percent = 0;
-  std::string note;            // scenario-specific figures
+  std::string note;  // scenario-specific figures
   std::string first_error;
 };
 

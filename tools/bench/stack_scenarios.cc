@@ -18,8 +18,8 @@ void Authorize(grpc::ClientContext& context, const std::string& token) {
 
 }  // namespace
 
-absl::StatusOr<std::vector<std::string>> LoginUsers(const std::string& address, const std::string& prefix,
-                                                    int count) {
+absl::StatusOr<std::vector<std::string>> LoginUsers(const std::string& address,
+                                                    const std::string& prefix, int count) {
   auto stub = NewStub(address);
   std::vector<std::string> tokens;
   for (int i = 0; i < count; ++i) {
@@ -34,7 +34,8 @@ absl::StatusOr<std::vector<std::string>> LoginUsers(const std::string& address, 
       v1::User user;
       grpc::Status status = stub->Register(&context, request, &user);
       if (!status.ok() && status.error_code() != grpc::StatusCode::ALREADY_EXISTS) {
-        return absl::UnavailableError(absl::StrCat("register ", username, ": ", status.error_message()));
+        return absl::UnavailableError(
+            absl::StrCat("register ", username, ": ", status.error_message()));
       }
     }
     grpc::ClientContext context;
@@ -44,7 +45,8 @@ absl::StatusOr<std::vector<std::string>> LoginUsers(const std::string& address, 
     request.set_password(password);
     v1::LoginResponse response;
     grpc::Status status = stub->Login(&context, request, &response);
-    if (!status.ok()) return absl::UnavailableError(absl::StrCat("login ", username, ": ", status.error_message()));
+    if (!status.ok())
+      return absl::UnavailableError(absl::StrCat("login ", username, ": ", status.error_message()));
     tokens.push_back(response.token());
   }
   return tokens;
@@ -86,10 +88,13 @@ void StackCreate::Issue(int client, Done done) {
   call->request.set_description("a task created under load");
   call->done = std::move(done);
   Call* raw = call.release();  // owned by the completion
-  stub_->async()->CreateTask(&raw->context, &raw->request, &raw->response, [raw](grpc::Status status) {
-    std::unique_ptr<Call> owned(raw);
-    owned->done(status.ok(), status.error_message());
-  });
+  stub_->async()->CreateTask(
+      &raw->context, &raw->request, &raw->response, [raw](grpc::Status status) {
+        std::unique_ptr<Call> owned(raw);
+        auto done = std::move(owned->done);
+        owned.reset();  // before answering, which may end the run and destroy the stub
+        done(status.ok(), status.error_message());
+      });
 }
 
 StackList::StackList(const std::string& address, std::string token)
@@ -107,12 +112,16 @@ void StackList::Issue(int /*client*/, Done done) {
   call->request.set_page_size(100);
   call->done = std::move(done);
   Call* raw = call.release();  // owned by the completion
-  stub_->async()->ListTasks(&raw->context, &raw->request, &raw->response, [raw](grpc::Status status) {
-    std::unique_ptr<Call> owned(raw);
-    owned->done(status.ok() && owned->response.tasks_size() == 100,
-                status.ok() ? absl::StrCat("listed ", owned->response.tasks_size(), " tasks, not 100")
-                            : status.error_message());
-  });
+  stub_->async()->ListTasks(
+      &raw->context, &raw->request, &raw->response, [raw](grpc::Status status) {
+        std::unique_ptr<Call> owned(raw);
+        auto done = std::move(owned->done);
+        const int listed = owned->response.tasks_size();
+        owned.reset();  // before answering, which may end the run and destroy the stub
+        done(status.ok() && listed == 100, status.ok()
+                                               ? absl::StrCat("listed ", listed, " tasks, not 100")
+                                               : status.error_message());
+      });
 }
 
 }  // namespace taskgres::bench

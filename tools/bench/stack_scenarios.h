@@ -14,8 +14,8 @@
 namespace taskgres::bench {
 
 // Registers (if needed) and logs in `count` users named `<prefix>-<i>`; returns their tokens.
-absl::StatusOr<std::vector<std::string>> LoginUsers(const std::string& address, const std::string& prefix,
-                                                    int count);
+absl::StatusOr<std::vector<std::string>> LoginUsers(const std::string& address,
+                                                    const std::string& prefix, int count);
 
 // Gives `token`'s user exactly at least `count` tasks.
 absl::Status EnsureTasks(const std::string& address, const std::string& token, int count);

@@ -82,7 +82,8 @@ double Mib(double bytes) { return bytes / (1024.0 * 1024.0); }
 }  // namespace
 
 absl::StatusOr<Row> RunWatchFanout(const Targets& targets, int subscribers, int writes_per_second) {
-  absl::StatusOr<std::vector<std::string>> tokens = LoginUsers(targets.task_service, "bench-watch", 1);
+  absl::StatusOr<std::vector<std::string>> tokens =
+      LoginUsers(targets.task_service, "bench-watch", 1);
   if (!tokens.ok()) return tokens.status();
   const std::string& token = tokens->front();
   const ProcessSample before = SampleProcesses({targets.task_pid});
@@ -97,7 +98,8 @@ absl::StatusOr<Row> RunWatchFanout(const Targets& targets, int subscribers, int 
     streams.push_back(std::move(stream));
   }
   for (auto& stream : streams) {
-    if (!stream->subscribed_signal.WaitForNotificationWithTimeout(absl::Seconds(30)) || !stream->subscribed) {
+    if (!stream->subscribed_signal.WaitForNotificationWithTimeout(absl::Seconds(30)) ||
+        !stream->subscribed) {
       for (auto& s : streams) s->context.TryCancel();
       for (auto& s : streams) s->done.WaitForNotification();
       return absl::UnavailableError("a watch stream did not start");
@@ -144,29 +146,32 @@ absl::StatusOr<Row> RunWatchFanout(const Targets& targets, int subscribers, int 
       auto it = sent.find(event.task().id());
       if (event.type() != v1::TaskEvent::TYPE_CREATED || it == sent.end()) continue;
       ++delivered;
-      latencies.push_back(static_cast<uint32_t>(
-          std::max<int64_t>(0, std::chrono::duration_cast<std::chrono::microseconds>(when - it->second).count())));
+      latencies.push_back(static_cast<uint32_t>(std::max<int64_t>(
+          0, std::chrono::duration_cast<std::chrono::microseconds>(when - it->second).count())));
     }
   }
   const uint64_t expected = sent.size() * static_cast<uint64_t>(subscribers);
   Row row;
   row.scenario = "watch-fanout";
   row.clients = subscribers;
-  row.ops_per_second = static_cast<double>(delivered) / std::chrono::duration<double>(writing_took).count();
+  row.ops_per_second =
+      static_cast<double>(delivered) / std::chrono::duration<double>(writing_took).count();
   row.latency = Summarize(latencies);
   row.errors = (expected - std::min(expected, delivered)) + static_cast<uint64_t>(write_errors);
   row.server_rss_mib = Mib(after.rss_bytes);
   row.server_cpu_percent = 100.0 * (after.cpu_seconds - subscribed.cpu_seconds) /
                            std::chrono::duration<double>(writing_took).count();
   row.note = absl::StrFormat(
-      "%d writes/s; delivered %d of %d; RSS %.1f MiB idle -> %.1f subscribed -> peak %.1f (growth %.1f MiB)",
-      writes_per_second, delivered, expected, Mib(before.rss_bytes), Mib(subscribed.rss_bytes), Mib(peak_rss),
-      Mib(peak_rss - before.rss_bytes));
+      "%d writes/s; delivered %d of %d; RSS %.1f MiB idle -> %.1f subscribed -> peak %.1f (growth "
+      "%.1f MiB)",
+      writes_per_second, delivered, expected, Mib(before.rss_bytes), Mib(subscribed.rss_bytes),
+      Mib(peak_rss), Mib(peak_rss - before.rss_bytes));
   return row;
 }
 
 absl::StatusOr<Row> RunFortunes(const Targets& targets, int generators, int interval_ms) {
-  absl::StatusOr<std::vector<std::string>> tokens = LoginUsers(targets.task_service, "bench-fortune", generators);
+  absl::StatusOr<std::vector<std::string>> tokens =
+      LoginUsers(targets.task_service, "bench-fortune", generators);
   if (!tokens.ok()) return tokens.status();
   const ProcessSample before = SampleProcesses({targets.fortune_pid});
   auto stubs = Stubs(targets.task_service, 4);
@@ -195,8 +200,8 @@ absl::StatusOr<Row> RunFortunes(const Targets& targets, int generators, int inte
     std::lock_guard lock(stream->mutex);
     fortunes += stream->arrivals.size();
     for (size_t k = 1; k < stream->arrivals.size(); ++k) {
-      const auto gap = std::chrono::duration_cast<std::chrono::microseconds>(stream->arrivals[k].second -
-                                                                             stream->arrivals[k - 1].second);
+      const auto gap = std::chrono::duration_cast<std::chrono::microseconds>(
+          stream->arrivals[k].second - stream->arrivals[k - 1].second);
       gaps.push_back(static_cast<uint32_t>(gap.count()));
       if (gap.count() > 2 * interval_ms * 1000) ++late;
     }
@@ -214,8 +219,9 @@ absl::StatusOr<Row> RunFortunes(const Targets& targets, int generators, int inte
   row.first_error = first_error;
   row.server_rss_mib = Mib(after.rss_bytes);
   row.server_cpu_percent = 100.0 * (after.cpu_seconds - before.cpu_seconds) / seconds;
-  row.note = absl::StrFormat("latency columns are gaps between fortunes (interval %d ms); %d of %d gaps over 2x",
-                             interval_ms, late, gaps.size());
+  row.note = absl::StrFormat(
+      "latency columns are gaps between fortunes (interval %d ms); %d of %d gaps over 2x",
+      interval_ms, late, gaps.size());
   return row;
 }
 

@@ -17,7 +17,8 @@ int main(int argc, char** argv) {
   }
   const std::string service = argc > 2 ? argv[2] : "";
   const long timeout_ms = argc > 3 ? std::strtol(argv[3], nullptr, 10) : 1000;
-  auto stub = grpc::health::v1::Health::NewStub(grpc::CreateChannel(argv[1], grpc::InsecureChannelCredentials()));
+  auto stub = grpc::health::v1::Health::NewStub(
+      grpc::CreateChannel(argv[1], grpc::InsecureChannelCredentials()));
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(timeout_ms));
   grpc::health::v1::HealthCheckRequest request;
@@ -29,8 +30,9 @@ int main(int argc, char** argv) {
     return 1;
   }
   if (response.status() != grpc::health::v1::HealthCheckResponse::SERVING) {
-    std::fprintf(stderr, "%s: %s\n", argv[1],
-                 grpc::health::v1::HealthCheckResponse::ServingStatus_Name(response.status()).c_str());
+    std::fprintf(
+        stderr, "%s: %s\n", argv[1],
+        grpc::health::v1::HealthCheckResponse::ServingStatus_Name(response.status()).c_str());
     return 1;
   }
   return 0;

@@ -92,7 +92,7 @@ bench_main() {
       }
       sleep 0.2
     done
-    pgpool_pid="$(cat "${pgpool_dir}/pgpool.pid" 2>/dev/null || true)"
+    pgpool_pid="$(tr -dc 0-9 <"${pgpool_dir}/pgpool.pid" 2>/dev/null || true)"
   else
     warn "pgpool-II is not installed; its scenarios are skipped"
   fi

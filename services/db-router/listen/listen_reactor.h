@@ -15,7 +15,8 @@ class ListenReactor : public QueuedWriteReactor<v1::ListenEvent>, public Notific
  public:
   // A listener further behind than `max_buffered` events is ended with
   // RESOURCE_EXHAUSTED rather than growing memory without bound.
-  ListenReactor(NotificationHub& hub, const std::string& channel, size_t max_buffered, StreamRegistry& streams)
+  ListenReactor(NotificationHub& hub, const std::string& channel, size_t max_buffered,
+                StreamRegistry& streams)
       : QueuedWriteReactor(max_buffered, &streams), hub_(hub) {
     subscription_ = hub_.Subscribe(channel, this);
   }

@@ -54,7 +54,8 @@ void NotificationHub::Wake() {
   [[maybe_unused]] ssize_t n = write(wake_fd_, &one, sizeof(one));
 }
 
-uint64_t NotificationHub::Subscribe(const std::string& channel, NotificationSubscriber* subscriber) {
+uint64_t NotificationHub::Subscribe(const std::string& channel,
+                                    NotificationSubscriber* subscriber) {
   uint64_t id;
   {
     absl::MutexLock lock(&mutex_);
@@ -81,7 +82,8 @@ void NotificationHub::DeliverLocked(const std::string& channel, const v1::Listen
 
 void NotificationHub::Drop(const std::string& why) {
   if (conn_ == nullptr) return;
-  log::Warning("lost the LISTEN connection", {{"node", conn_node_ ? conn_node_->name() : ""}, {"error", why}});
+  log::Warning("lost the LISTEN connection",
+               {{"node", conn_node_ ? conn_node_->name() : ""}, {"error", why}});
   conn_.reset();
   conn_node_ = nullptr;
   listening_.clear();

@@ -29,7 +29,8 @@ class NotificationSubscriber {
 
 class NotificationHub {
  public:
-  explicit NotificationHub(TopologyMonitor& monitor, absl::Duration connect_timeout = absl::Seconds(2))
+  explicit NotificationHub(TopologyMonitor& monitor,
+                           absl::Duration connect_timeout = absl::Seconds(2))
       : monitor_(monitor), connect_timeout_(connect_timeout) {}
   ~NotificationHub();
 
@@ -55,7 +56,7 @@ class NotificationHub {
   };
 
   void Run();
-  void Reconcile();                 // connect/LISTEN/UNLISTEN as needed
+  void Reconcile();  // connect/LISTEN/UNLISTEN as needed
   void Drop(const std::string& why);
   void ReadNotifications();
   void DeliverLocked(const std::string& channel, const v1::ListenEvent& event)

@@ -9,11 +9,12 @@ grpc::StatusCode StatusCodeForSqlState(absl::string_view state) {
   if (state.size() != 5) return StatusCode::UNKNOWN;
   if (state == "23505") return StatusCode::ALREADY_EXISTS;
   if (state == "23503") return StatusCode::FAILED_PRECONDITION;  // the referenced row is missing
-  if (state == "25006") return StatusCode::FAILED_PRECONDITION;  // a write in a read-only transaction
+  if (state == "25006")
+    return StatusCode::FAILED_PRECONDITION;  // a write in a read-only transaction
   if (state == "40001" || state == "40P01") return StatusCode::ABORTED;
   if (state == "57014") return StatusCode::DEADLINE_EXCEEDED;
   if (state == "42501") return StatusCode::PERMISSION_DENIED;
-  if (state == "08P01") return StatusCode::INVALID_ARGUMENT;  // e.g. wrong parameter count
+  if (state == "08P01") return StatusCode::INVALID_ARGUMENT;     // e.g. wrong parameter count
   if (state == "P0001") return StatusCode::FAILED_PRECONDITION;  // RAISE in a trigger or function
   const absl::string_view cls = state.substr(0, 2);
   if (cls == "22" || cls == "23" || cls == "42" || cls == "0A" || cls == "2B") {

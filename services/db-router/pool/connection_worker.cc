@@ -1,6 +1,7 @@
 #include "pool/connection_worker.h"
 
 #include <poll.h>
+#include <pthread.h>
 
 #include <algorithm>
 
@@ -27,6 +28,9 @@ constexpr char kGuardSql[] =
 constexpr char kCommitLsnSql[] = "SELECT (pg_current_wal_lsn() - '0/0'::pg_lsn)::text";
 constexpr char kBeginSql[] = "BEGIN";
 constexpr char kCommitSql[] = "COMMIT";
+constexpr char kRollbackSql[] = "ROLLBACK";
+// "current transaction is aborted": the statement was refused without running.
+constexpr char kInFailedTransaction[] = "25P02";
 
 // How often a worker with waiting readers asks its replica how far it got.
 constexpr absl::Duration kLsnPollInterval = absl::Milliseconds(1);
@@ -38,7 +42,8 @@ constexpr absl::Duration kCancelGrace = absl::Seconds(5);
 constexpr int kSoloAfterAttempts = 2;
 
 bool ParseLsnResult(const PGresult* result, uint64_t* lsn) {
-  if (PQresultStatus(result) != PGRES_TUPLES_OK || PQntuples(result) != 1 || PQgetisnull(result, 0, 0)) {
+  if (PQresultStatus(result) != PGRES_TUPLES_OK || PQntuples(result) != 1 ||
+      PQgetisnull(result, 0, 0)) {
     return false;
   }
   return absl::SimpleAtoi(PQgetvalue(result, 0, 0), lsn);
@@ -54,7 +59,19 @@ ConnectionWorker::~ConnectionWorker() {
 }
 
 void ConnectionWorker::Start() {
-  thread_ = std::thread([this] { Run(); });
+  thread_ = std::thread([this] {
+    // "rd" or "wr" and the node's port, e.g. "pool-rd-55433", for top and perf.
+    const std::string& name = pool_.node().name();
+    const std::string thread_name = absl::StrCat(
+        "pool-", pool_.mode() == PoolMode::kRead ? "rd-" : "wr-", name.substr(name.rfind(':') + 1));
+    pthread_setname_np(pthread_self(), thread_name.substr(0, 15).c_str());
+    Run();
+  });
+}
+
+absl::Duration ConnectionWorker::busy_for(absl::Time now) const {
+  const int64_t since = busy_since_us_.load(std::memory_order_relaxed);
+  return since == 0 ? absl::ZeroDuration() : now - absl::FromUnixMicros(since);
 }
 
 void ConnectionWorker::Run() {
@@ -64,8 +81,10 @@ void ConnectionWorker::Run() {
         pool_.TakeBatch(waiting_.empty() ? settings.idle_timeout : kLsnPollInterval);
     if (pool_.stopping()) {
       const grpc::Status stopping(grpc::StatusCode::UNAVAILABLE, "the router is shutting down");
-      for (auto& job : batch) pool_.sink().Reroute(std::move(job), RerouteCause::kNodeFailed, stopping);
-      for (auto& job : waiting_) pool_.sink().Reroute(std::move(job), RerouteCause::kNodeFailed, stopping);
+      for (auto& job : batch)
+        pool_.sink().Reroute(std::move(job), RerouteCause::kNodeFailed, stopping);
+      for (auto& job : waiting_)
+        pool_.sink().Reroute(std::move(job), RerouteCause::kNodeFailed, stopping);
       waiting_.clear();
       break;
     }
@@ -81,7 +100,8 @@ void ConnectionWorker::Run() {
       pool_.node().MarkSuspect();
       const grpc::Status down(grpc::StatusCode::UNAVAILABLE, last_connect_error_);
       for (auto& job : batch) pool_.sink().Reroute(std::move(job), RerouteCause::kNodeFailed, down);
-      for (auto& job : waiting_) pool_.sink().Reroute(std::move(job), RerouteCause::kNodeFailed, down);
+      for (auto& job : waiting_)
+        pool_.sink().Reroute(std::move(job), RerouteCause::kNodeFailed, down);
       waiting_.clear();
       pool_.DrainQueue(RerouteCause::kNodeFailed, down);
       continue;
@@ -102,7 +122,8 @@ bool ConnectionWorker::EnsureConnected() {
   SessionOptions session;
   session.read_only = pool_.mode() == PoolMode::kRead;
   session.statement_timeout = settings.statement_timeout;
-  absl::StatusOr<PgConnPtr> conn = ConnectWithTimeout(pool_.node().target(), session, settings.connect_timeout);
+  absl::StatusOr<PgConnPtr> conn =
+      ConnectWithTimeout(pool_.node().target(), session, settings.connect_timeout);
   if (!conn.ok()) {
     last_connect_error_ = std::string(conn.status().message());
     return false;
@@ -150,7 +171,8 @@ void ConnectionWorker::DropDeadJobs(std::vector<std::unique_ptr<Job>>& batch) {
   const absl::Time now = absl::Now();
   std::erase_if(batch, [now](std::unique_ptr<Job>& job) {
     if (job->Cancelled()) {
-      job->Finish(grpc::Status(grpc::StatusCode::CANCELLED, "the caller cancelled before the statement ran"));
+      job->Finish(grpc::Status(grpc::StatusCode::CANCELLED,
+                               "the caller cancelled before the statement ran"));
       return true;
     }
     if (job->Expired(now)) {
@@ -193,10 +215,15 @@ void ConnectionWorker::ExecuteBatch(std::vector<std::unique_ptr<Job>>& jobs, boo
     for (const BatchJob& entry : batch_) need_guard |= entry.job->min_lsn > lsn_before_send_;
   }
 
+  pool_.metrics().ObserveBatch(static_cast<double>(batch_.size()));
+  busy_since_us_.store(absl::ToUnixMicros(absl::Now()), std::memory_order_relaxed);
   const bool sent = SendBatch(need_guard);
-  if (!sent || !ReadResults()) {
-    HandleConnectionLoss(sent ? PgErrorMessage(conn_.get())
-                              : absl::StrCat("cannot send to ", node.name(), ": ", PgErrorMessage(conn_.get())));
+  const bool answered = sent && ReadResults() && EndFailedTransaction();
+  busy_since_us_.store(0, std::memory_order_relaxed);
+  if (!answered) {
+    HandleConnectionLoss(
+        sent ? PgErrorMessage(conn_.get())
+             : absl::StrCat("cannot send to ", node.name(), ": ", PgErrorMessage(conn_.get())));
     return;
   }
   FinishCommitted();
@@ -210,7 +237,8 @@ bool ConnectionWorker::SendCommand(StepKind kind, int unit, int job, int stateme
   param_values_.clear();
   if (params != nullptr) {
     for (const v1::Value& value : *params) {
-      param_values_.push_back(value.kind_case() == v1::Value::kText ? value.text().c_str() : nullptr);
+      param_values_.push_back(value.kind_case() == v1::Value::kText ? value.text().c_str()
+                                                                    : nullptr);
     }
   }
   const int n = static_cast<int>(param_values_.size());
@@ -219,10 +247,10 @@ bool ConnectionWorker::SendCommand(StepKind kind, int unit, int job, int stateme
     if (PQsendPrepare(conn, name->c_str(), sql.c_str(), 0, nullptr) != 1) return false;
     steps_.push_back({StepKind::kPrepare, unit, job, statement, sql});
   }
-  const int ok = name != nullptr
-                     ? PQsendQueryPrepared(conn, name->c_str(), n, param_values_.data(), nullptr, nullptr, 0)
-                     : PQsendQueryParams(conn, sql.c_str(), n, nullptr, param_values_.data(), nullptr,
-                                         nullptr, 0);
+  const int ok = name != nullptr ? PQsendQueryPrepared(conn, name->c_str(), n, param_values_.data(),
+                                                       nullptr, nullptr, 0)
+                                 : PQsendQueryParams(conn, sql.c_str(), n, nullptr,
+                                                     param_values_.data(), nullptr, nullptr, 0);
   if (ok != 1) return false;
   steps_.push_back({kind, unit, job, statement, {}});
   return true;
@@ -252,12 +280,14 @@ bool ConnectionWorker::SendBatch(bool need_guard) {
   if (!grouped.empty() || need_guard) {
     const int unit = static_cast<int>(units_.size());
     units_.push_back({write_mode ? UnitKind::kWriteGroup : UnitKind::kReadGroup, grouped});
-    if (need_guard && !write_mode && !SendCommand(StepKind::kGuard, unit, -1, 0, guard_sql, nullptr)) {
+    if (need_guard && !write_mode &&
+        !SendCommand(StepKind::kGuard, unit, -1, 0, guard_sql, nullptr)) {
       return false;
     }
     for (int i : grouped) {
       const v1::ExecuteRequest& request = *batch_[i].job->statement;
-      if (!SendCommand(StepKind::kStatement, unit, i, 0, request.sql(), &request.params())) return false;
+      if (!SendCommand(StepKind::kStatement, unit, i, 0, request.sql(), &request.params()))
+        return false;
     }
     if (!SendSync(unit)) return false;
   }
@@ -266,7 +296,8 @@ bool ConnectionWorker::SendBatch(bool need_guard) {
     const Job& job = *batch_[i].job;
     if (job.kind == JobKind::kStatement) {
       units_.push_back({write_mode ? UnitKind::kWriteGroup : UnitKind::kReadGroup, {i}});
-      if (!SendCommand(StepKind::kStatement, unit, i, 0, job.statement->sql(), &job.statement->params())) {
+      if (!SendCommand(StepKind::kStatement, unit, i, 0, job.statement->sql(),
+                       &job.statement->params())) {
         return false;
       }
     } else {
@@ -274,7 +305,8 @@ bool ConnectionWorker::SendBatch(bool need_guard) {
       if (!SendCommand(StepKind::kBegin, unit, i, 0, begin_sql, nullptr)) return false;
       for (int s = 0; s < job.transaction->statements_size(); ++s) {
         const v1::Statement& statement = job.transaction->statements(s);
-        if (!SendCommand(StepKind::kStatement, unit, i, s, statement.sql(), &statement.params())) return false;
+        if (!SendCommand(StepKind::kStatement, unit, i, s, statement.sql(), &statement.params()))
+          return false;
       }
       if (!SendCommand(StepKind::kCommit, unit, i, 0, commit_sql, nullptr)) return false;
     }
@@ -283,10 +315,33 @@ bool ConnectionWorker::SendBatch(bool need_guard) {
   if (write_mode && !batch_.empty()) {
     const int unit = static_cast<int>(units_.size());
     units_.push_back({UnitKind::kLsn, {}});
-    if (!SendCommand(StepKind::kLsn, unit, -1, 0, lsn_sql, nullptr) || !SendSync(unit)) return false;
+    if (!SendCommand(StepKind::kLsn, unit, -1, 0, lsn_sql, nullptr) || !SendSync(unit))
+      return false;
   }
   sent_at_ = absl::Now();
   return PQflush(conn_.get()) >= 0;
+}
+
+bool ConnectionWorker::EndFailedTransaction() {
+  static const std::string rollback_sql = kRollbackSql;
+  static const std::string lsn_sql = kCommitLsnSql;
+  const PGTransactionStatusType state = PQtransactionStatus(conn_.get());
+  if (state == PQTRANS_IDLE) return true;
+  if (state != PQTRANS_INERROR && state != PQTRANS_INTRANS) return false;  // confused: drop it
+  // A Sync ends an implicit transaction but not a failed BEGIN block: the
+  // session stays aborted and every later unit of the batch was refused with
+  // 25P02 (those jobs are requeued). Roll back, and re-read the commit LSN,
+  // which the refused LSN unit could not.
+  steps_.clear();
+  const int unit = static_cast<int>(units_.size());
+  units_.push_back({UnitKind::kLsn, {}});
+  if (!SendCommand(StepKind::kRollback, unit, -1, 0, rollback_sql, nullptr)) return false;
+  if (pool_.mode() == PoolMode::kWrite &&
+      !SendCommand(StepKind::kLsn, unit, -1, 0, lsn_sql, nullptr)) {
+    return false;
+  }
+  if (!SendSync(unit) || PQflush(conn_.get()) < 0) return false;
+  return ReadResults() && PQtransactionStatus(conn_.get()) == PQTRANS_IDLE;
 }
 
 PgResultPtr ConnectionWorker::NextResult(size_t step_index, bool* lost) {
@@ -299,10 +354,12 @@ PgResultPtr ConnectionWorker::NextResult(size_t step_index, bool* lost) {
     }
     // Wake up in time to cancel the running statement when its caller gives up.
     const Step& step = steps_[step_index];
-    const bool cancellable = step.job >= 0 && step.kind != StepKind::kSync && step.kind != StepKind::kLsn;
+    const bool cancellable =
+        step.job >= 0 && step.kind != StepKind::kSync && step.kind != StepKind::kLsn;
     absl::Time wake = absl::Now() + kMaxSocketWait;
     if (cancellable) wake = std::min(wake, batch_[step.job].job->deadline);
-    WaitForSocket(PQsocket(conn), true, flush == 1, std::max(wake, absl::Now() + absl::Microseconds(100)));
+    WaitForSocket(PQsocket(conn), true, flush == 1,
+                  std::max(wake, absl::Now() + absl::Microseconds(100)));
     if (PQconsumeInput(conn) != 1) {
       *lost = true;
       return nullptr;
@@ -340,7 +397,8 @@ bool ConnectionWorker::ReadResults() {
           if (batch_[j].state != JobState::kError) FailJob(batch_[j], result.get());
         }
         result = NextResult(i, &lost);
-        if (lost || result == nullptr || PQresultStatus(result.get()) != PGRES_PIPELINE_SYNC) return false;
+        if (lost || result == nullptr || PQresultStatus(result.get()) != PGRES_PIPELINE_SYNC)
+          return false;
       }
       ConcludeUnit(units_[step.unit]);
       continue;
@@ -389,13 +447,14 @@ void ConnectionWorker::HandleResult(const Step& step, const PGresult* result) {
     case StepKind::kPrepare:
       if (!ok) {
         prepared_.Erase(step.sql);
-        if (status != PGRES_PIPELINE_ABORTED) FailJob(batch_[step.job], result);
+        if (status != PGRES_PIPELINE_ABORTED && step.job >= 0) FailJob(batch_[step.job], result);
       }
       return;
     case StepKind::kBegin:
     case StepKind::kCommit:
     case StepKind::kStatement:
       break;
+    case StepKind::kRollback:
     case StepKind::kSync:
       return;
   }
@@ -426,7 +485,8 @@ void ConnectionWorker::HandleResult(const Step& step, const PGresult* result) {
   CopyResult(result, *job.statement_response);
   entry.state = JobState::kResult;
   if (unit.kind != UnitKind::kReadGroup) return;
-  const bool caught_up = job.min_lsn <= lsn_before_send_ || (unit.has_lsn && job.min_lsn <= unit.lsn);
+  const bool caught_up =
+      job.min_lsn <= lsn_before_send_ || (unit.has_lsn && job.min_lsn <= unit.lsn);
   if (!on_primary_ && !caught_up) {
     // The replica had not replayed the caller's write when the read ran.
     job.statement_response->Clear();
@@ -480,10 +540,11 @@ void ConnectionWorker::ConcludeUnit(Unit& unit) {
               sink.Reroute(std::move(entry.job), RerouteCause::kRetryableError, entry.error);
             } else {
               if (entry.sqlstate == "25006") {
-                entry.error = grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
-                                           absl::StrCat("this statement writes, but it was sent with "
-                                                        "intent READ (", entry.error.error_message(),
-                                                        "); send it with intent WRITE"));
+                entry.error = grpc::Status(
+                    grpc::StatusCode::FAILED_PRECONDITION,
+                    absl::StrCat("this statement writes, but it was sent with "
+                                 "intent READ (",
+                                 entry.error.error_message(), "); send it with intent WRITE"));
               }
               job.Finish(entry.error, entry.sqlstate);
             }
@@ -508,9 +569,12 @@ void ConnectionWorker::ConcludeUnit(Unit& unit) {
           committed_.push_back(j);
           continue;
         }
+        // A deadlock or serialization failure inside a group may be caused by
+        // the grouping itself; 25P02 means the job was refused unrun.
         const bool batching_artifact =
             group && (entry.sqlstate == "40001" || entry.sqlstate == "40P01");
-        if (entry.state == JobState::kError && !batching_artifact) {
+        const bool never_ran = entry.sqlstate == kInFailedTransaction;
+        if (entry.state == JobState::kError && !batching_artifact && !never_ran) {
           entry.job->Finish(entry.error, entry.sqlstate);
           entry.state = JobState::kDone;
         } else {
@@ -533,8 +597,9 @@ void ConnectionWorker::FinishCommitted() {
     BatchJob& entry = batch_[j];
     if (entry.job == nullptr) continue;
     Job& job = *entry.job;
-    v1::ServedBy* served = job.kind == JobKind::kStatement ? job.statement_response->mutable_served_by()
-                                                           : job.transaction_response->mutable_served_by();
+    v1::ServedBy* served = job.kind == JobKind::kStatement
+                               ? job.statement_response->mutable_served_by()
+                               : job.transaction_response->mutable_served_by();
     served->set_node(name);
     served->set_role(v1::NODE_ROLE_PRIMARY);
     if (job.kind == JobKind::kStatement) {
@@ -556,8 +621,8 @@ void ConnectionWorker::HandleConnectionLoss(const std::string& why) {
   bool node_reachable = false;
   if (!pool_.stopping()) {
     node_reachable = EnsureConnected();
-    log::Warning("lost a database connection", {{"node", node.name()}, {"error", why},
-                                                {"reconnected", node_reachable}});
+    log::Warning("lost a database connection",
+                 {{"node", node.name()}, {"error", why}, {"reconnected", node_reachable}});
     if (!node_reachable) node.MarkSuspect();
   }
   const bool write_mode = pool_.mode() == PoolMode::kWrite;
@@ -579,11 +644,13 @@ void ConnectionWorker::HandleConnectionLoss(const std::string& why) {
     entry.state = JobState::kDone;
   }
   if (!node_reachable) {
-    for (auto& job : waiting_) pool_.sink().Reroute(std::move(job), RerouteCause::kNodeFailed, unavailable);
+    for (auto& job : waiting_)
+      pool_.sink().Reroute(std::move(job), RerouteCause::kNodeFailed, unavailable);
     waiting_.clear();
     // These were rolled back or never ran (their unit's end was confirmed), so
     // even writes may safely go elsewhere.
-    for (auto& job : requeue_) pool_.sink().Reroute(std::move(job), RerouteCause::kNodeFailed, unavailable);
+    for (auto& job : requeue_)
+      pool_.sink().Reroute(std::move(job), RerouteCause::kNodeFailed, unavailable);
     requeue_.clear();
   }
   pool_.Requeue(requeue_);

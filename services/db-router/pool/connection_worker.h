@@ -32,14 +32,17 @@ class ConnectionWorker {
   // True once the thread has left (idle retirement or stop).
   bool finished() const { return finished_.load(std::memory_order_acquire); }
 
+  // How long the current round trip has taken so far (zero when idle).
+  absl::Duration busy_for(absl::Time now) const;
+
  private:
-  enum class StepKind { kPrepare, kGuard, kBegin, kStatement, kCommit, kLsn, kSync };
+  enum class StepKind { kPrepare, kGuard, kBegin, kStatement, kCommit, kLsn, kRollback, kSync };
   enum class UnitKind { kReadGroup, kWriteGroup, kTransaction, kLsn };
   struct Step {
     StepKind kind;
     int unit;
-    int job = -1;        // index into batch_
-    int statement = 0;   // within a transaction
+    int job = -1;           // index into batch_
+    int statement = 0;      // within a transaction
     absl::string_view sql;  // for kPrepare: the text whose cache entry to drop on failure
   };
   struct Unit {
@@ -69,6 +72,9 @@ class ConnectionWorker {
                    const google::protobuf::RepeatedPtrField<v1::Value>* params);
   bool SendSync(int unit);
   bool ReadResults();
+  // Leaves the aborted transaction block a failed ExecuteTransaction leaves
+  // behind. False when the connection cannot be brought back to idle.
+  bool EndFailedTransaction();
   // Next result, waiting on the socket; cancels the running statement when its
   // caller's deadline passes. Sets lost_ and returns null when the connection fails.
   PgResultPtr NextResult(size_t step_index, bool* lost);
@@ -86,6 +92,7 @@ class ConnectionWorker {
   NodePool& pool_;
   std::thread thread_;
   std::atomic<bool> finished_{false};
+  std::atomic<int64_t> busy_since_us_{0};  // 0 when between round trips
 
   PgConnPtr conn_;
   PgCancelPtr cancel_;
@@ -97,8 +104,8 @@ class ConnectionWorker {
   std::vector<BatchJob> batch_;
   std::vector<Unit> units_;
   std::vector<Step> steps_;
-  std::vector<int> committed_;                  // jobs whose transaction committed
-  std::vector<std::unique_ptr<Job>> requeue_;   // to run again on this pool
+  std::vector<int> committed_;                 // jobs whose transaction committed
+  std::vector<std::unique_ptr<Job>> requeue_;  // to run again on this pool
   std::vector<const char*> param_values_;
   bool on_primary_ = false;
   uint64_t lsn_before_send_ = 0;

@@ -18,7 +18,8 @@ void Job::ReleaseNode() {
 
 void Job::Finish(const grpc::Status& status, absl::string_view sqlstate) {
   ReleaseNode();
-  if (metrics != nullptr) metrics->ObserveDuration(route, absl::ToDoubleSeconds(absl::Now() - arrival));
+  if (metrics != nullptr)
+    metrics->ObserveDuration(route, absl::ToDoubleSeconds(absl::Now() - arrival));
   if (on_done) {
     auto done = std::move(on_done);
     on_done = nullptr;

@@ -24,7 +24,8 @@ enum class JobKind { kStatement, kTransaction };
 // A plain carrier: the request and response belong to the gRPC call and stay
 // valid until `Finish`. Exactly one queue or worker owns a Job at a time.
 struct Job {
-  using DoneCallback = absl::AnyInvocable<void(const grpc::Status& status, absl::string_view sqlstate)>;
+  using DoneCallback =
+      absl::AnyInvocable<void(const grpc::Status& status, absl::string_view sqlstate)>;
 
   JobKind kind = JobKind::kStatement;
   const v1::ExecuteRequest* statement = nullptr;  // kStatement

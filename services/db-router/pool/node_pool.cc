@@ -15,10 +15,11 @@ NodePool::~NodePool() { Stop(); }
 
 absl::Status NodePool::Enqueue(std::unique_ptr<Job>& job) {
   absl::MutexLock lock(&mutex_);
-  if (stopping_) return absl::UnavailableError(absl::StrCat("node ", node_.name(), " is going away"));
+  if (stopping_)
+    return absl::UnavailableError(absl::StrCat("node ", node_.name(), " is going away"));
   if (queue_.size() >= settings_.max_queue) {
-    return absl::ResourceExhaustedError(absl::StrCat(
-        "node ", node_.name(), " has ", queue_.size(), " statements waiting; try again later"));
+    return absl::ResourceExhaustedError(absl::StrCat("node ", node_.name(), " has ", queue_.size(),
+                                                     " statements waiting; try again later"));
   }
   job->enqueued = absl::Now();
   queue_.push_back(std::move(job));
@@ -27,10 +28,18 @@ absl::Status NodePool::Enqueue(std::unique_ptr<Job>& job) {
   if (waiting_workers_ > 0) {
     work_available_.Signal();
   } else if (live_workers_ < settings_.max_connections &&
-             (live_workers_ == 0 || queue_.size() >= settings_.spawn_threshold)) {
+             (live_workers_ == 0 || AllStuckLocked())) {
     SpawnWorkerLocked();
   }
   return absl::OkStatus();
+}
+
+bool NodePool::AllStuckLocked() const {
+  const absl::Time now = absl::Now();
+  for (const auto& worker : workers_) {
+    if (!worker->finished() && worker->busy_for(now) < settings_.spawn_after) return false;
+  }
+  return true;
 }
 
 void NodePool::SpawnWorkerLocked() {

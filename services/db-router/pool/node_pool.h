@@ -65,6 +65,8 @@ class NodePool {
 
  private:
   void SpawnWorkerLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  // True when every live connection is in a round trip older than spawn_after.
+  bool AllStuckLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
 
   Node& node_;
   const PoolMode mode_;

@@ -16,8 +16,11 @@ struct PoolSettings {
   size_t max_queue = 10000;
   // Most statements sent in one pipeline round trip.
   int max_batch = 64;
-  // A new connection opens when this many jobs wait and no connection is free.
-  size_t spawn_threshold = 4;
+  // One pipelined connection carries many concurrent statements, and every
+  // extra one costs thread wake-ups and smaller batches. So another opens
+  // only when statements wait while every open connection has been stuck
+  // in its current round trip this long (slow statements ahead of them).
+  absl::Duration spawn_after = absl::Milliseconds(20);
   absl::Duration idle_timeout = absl::Seconds(60);
   absl::Duration max_lifetime = absl::Minutes(30);
   absl::Duration connect_timeout = absl::Seconds(2);

@@ -7,9 +7,9 @@
 namespace taskgres::router {
 
 struct ReadCandidate {
-  int index = 0;            // caller's identifier (e.g. position in the topology)
-  int in_flight = 0;        // statements queued or running there
-  double latency_us = 0;    // smoothed latency
+  int index = 0;          // caller's identifier (e.g. position in the topology)
+  int in_flight = 0;      // statements queued or running there
+  double latency_us = 0;  // smoothed latency
 };
 
 // Picks with probability proportional to 1 / ((in_flight + 1) * latency):

@@ -20,7 +20,8 @@ void Router::Enqueue(NodePool& pool, std::unique_ptr<Job> job, Route route, Rout
   metrics_.CountQuery(route, reason);
   absl::Status queued = pool.Enqueue(job);
   if (!queued.ok()) {
-    job->Finish(grpc::Status(static_cast<grpc::StatusCode>(queued.code()), std::string(queued.message())));
+    job->Finish(
+        grpc::Status(static_cast<grpc::StatusCode>(queued.code()), std::string(queued.message())));
   }
 }
 
@@ -32,11 +33,11 @@ void Router::Dispatch(std::unique_ptr<Job> job, bool force_primary, RouteReason 
 
   if (job->write) {
     if (primary == nullptr) {
-      job->Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE,
-                               absl::StrCat("no primary to write to: ",
-                                            topology->no_primary_reason.empty()
-                                                ? "the primary is unreachable"
-                                                : topology->no_primary_reason)));
+      job->Finish(grpc::Status(
+          grpc::StatusCode::UNAVAILABLE,
+          absl::StrCat("no primary to write to: ", topology->no_primary_reason.empty()
+                                                       ? "the primary is unreachable"
+                                                       : topology->no_primary_reason)));
       return;
     }
     Enqueue(primary->write_pool(), std::move(job), Route::kPrimary,
@@ -51,8 +52,8 @@ void Router::Dispatch(std::unique_ptr<Job> job, bool force_primary, RouteReason 
     for (int index : topology->replicas) {
       const NodeView& view = topology->nodes[index];
       Node* node = view.node.get();
-      if (node->suspect() ||
-          std::find(job->failed_nodes.begin(), job->failed_nodes.end(), node) != job->failed_nodes.end()) {
+      if (node->suspect() || std::find(job->failed_nodes.begin(), job->failed_nodes.end(), node) !=
+                                 job->failed_nodes.end()) {
         continue;
       }
       const bool too_far = (settings_.max_replica_lag > absl::ZeroDuration() &&
@@ -79,8 +80,9 @@ void Router::Dispatch(std::unique_ptr<Job> job, bool force_primary, RouteReason 
   }
 
   if (primary == nullptr) {
-    job->Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE,
-                             "no database node can serve this read: no usable replica and no primary"));
+    job->Finish(
+        grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                     "no database node can serve this read: no usable replica and no primary"));
     return;
   }
   Enqueue(primary->read_pool(), std::move(job), Route::kPrimary, fallback_reason);

@@ -24,7 +24,8 @@ struct RouterSettings {
 
 class Router : public JobSink {
  public:
-  Router(RouterSettings settings, RouterMetrics& metrics) : settings_(settings), metrics_(metrics) {}
+  Router(RouterSettings settings, RouterMetrics& metrics)
+      : settings_(settings), metrics_(metrics) {}
 
   // Must be called once before Submit.
   void SetTopology(TopologyMonitor* monitor) { monitor_ = monitor; }
@@ -32,7 +33,8 @@ class Router : public JobSink {
   // Routes a new job; it is answered through its on_done callback.
   void Submit(std::unique_ptr<Job> job);
 
-  void Reroute(std::unique_ptr<Job> job, RerouteCause cause, const grpc::Status& last_error) override;
+  void Reroute(std::unique_ptr<Job> job, RerouteCause cause,
+               const grpc::Status& last_error) override;
 
  private:
   void Dispatch(std::unique_ptr<Job> job, bool force_primary, RouteReason fallback_reason);

@@ -72,7 +72,9 @@ bool Tokenize(absl::string_view sql, std::vector<Token>& tokens) {
       if (end == absl::string_view::npos) return false;
       tokens.push_back({"\"", 0});  // a quoted identifier never matches a keyword
       i = end + 1;
-    } else if (c == '$' && i + 1 < n && (sql[i + 1] == '$' || absl::ascii_isalpha(static_cast<unsigned char>(sql[i + 1])) || sql[i + 1] == '_')) {
+    } else if (c == '$' && i + 1 < n &&
+               (sql[i + 1] == '$' || absl::ascii_isalpha(static_cast<unsigned char>(sql[i + 1])) ||
+                sql[i + 1] == '_')) {
       size_t j = i + 1;
       while (j < n && sql[j] != '$' && is_word(sql[j])) ++j;
       if (j < n && sql[j] == '$') {
@@ -98,7 +100,9 @@ bool Tokenize(absl::string_view sql, std::vector<Token>& tokens) {
   return true;
 }
 
-Classification Rejected(std::string reason) { return {StatementKind::kRejected, std::move(reason)}; }
+Classification Rejected(std::string reason) {
+  return {StatementKind::kRejected, std::move(reason)};
+}
 
 }  // namespace
 
@@ -109,7 +113,8 @@ Classification ClassifyStatement(absl::string_view sql, StatementContext context
     return Rejected("the SQL has an unterminated string, quoted identifier or comment");
   }
   // Drop trailing semicolons; any other top-level ';' separates statements.
-  while (!tokens.empty() && tokens.back().word.empty() && tokens.back().symbol == ';') tokens.pop_back();
+  while (!tokens.empty() && tokens.back().word.empty() && tokens.back().symbol == ';')
+    tokens.pop_back();
   if (tokens.empty()) return Rejected("the SQL has no statement (only comments or semicolons)");
   for (const Token& token : tokens) {
     if (token.word.empty() && token.symbol == ';') {
@@ -130,11 +135,13 @@ Classification ClassifyStatement(absl::string_view sql, StatementContext context
                                  "ExecuteTransaction to group statements"));
   }
   if (kSessionState.contains(first)) {
-    return Rejected(absl::StrCat(first, " is not allowed: it would change the state of a pooled "
-                                        "connection shared with other callers"));
+    return Rejected(absl::StrCat(first,
+                                 " is not allowed: it would change the state of a pooled "
+                                 "connection shared with other callers"));
   }
   if (first == "SET") {
-    if (context == StatementContext::kTransaction && second == "LOCAL") return {StatementKind::kWrite, ""};
+    if (context == StatementContext::kTransaction && second == "LOCAL")
+      return {StatementKind::kWrite, ""};
     return Rejected(context == StatementContext::kTransaction
                         ? "only SET LOCAL is allowed: plain SET would outlive the transaction on a "
                           "pooled connection"
@@ -142,8 +149,8 @@ Classification ClassifyStatement(absl::string_view sql, StatementContext context
                           "inside ExecuteTransaction");
   }
   // Statements PostgreSQL refuses inside a transaction block.
-  const bool concurrently =
-      std::any_of(tokens.begin(), tokens.end(), [](const Token& t) { return t.word == "CONCURRENTLY"; });
+  const bool concurrently = std::any_of(tokens.begin(), tokens.end(),
+                                        [](const Token& t) { return t.word == "CONCURRENTLY"; });
   const bool cluster_level = (first == "CREATE" || first == "DROP" || first == "ALTER") &&
                              (second == "DATABASE" || second == "TABLESPACE" ||
                               second == "SYSTEM" || second == "SUBSCRIPTION");
@@ -154,22 +161,23 @@ Classification ClassifyStatement(absl::string_view sql, StatementContext context
                                  "database"));
   }
 
-  static const absl::flat_hash_set<std::string> kReadStarts = {"SELECT", "VALUES", "TABLE", "WITH",
-                                                                "SHOW", "EXPLAIN"};
+  static const absl::flat_hash_set<std::string> kReadStarts = {"SELECT", "VALUES", "TABLE",
+                                                               "WITH",   "SHOW",   "EXPLAIN"};
   if (!kReadStarts.contains(first)) return {StatementKind::kWrite, ""};
 
   static const absl::flat_hash_set<std::string> kWritingWords = {
       "INSERT", "UPDATE", "DELETE", "MERGE", "INTO", "ANALYZE", "ANALYSE",
       // Functions that write or need a transaction id; they fail on a replica.
       "NEXTVAL", "SETVAL", "PG_NOTIFY", "TXID_CURRENT", "PG_CURRENT_XACT_ID", "LO_CREATE",
-      "LO_UNLINK", "LO_IMPORT", "PG_ADVISORY_LOCK", "PG_ADVISORY_XACT_LOCK",
-      "PG_TRY_ADVISORY_LOCK", "PG_TRY_ADVISORY_XACT_LOCK"};
+      "LO_UNLINK", "LO_IMPORT", "PG_ADVISORY_LOCK", "PG_ADVISORY_XACT_LOCK", "PG_TRY_ADVISORY_LOCK",
+      "PG_TRY_ADVISORY_XACT_LOCK"};
   for (size_t i = 0; i < tokens.size(); ++i) {
     const std::string& word = tokens[i].word;
     if (kWritingWords.contains(word)) return {StatementKind::kWrite, ""};
     // Row locks: FOR UPDATE is caught above; FOR SHARE / FOR KEY SHARE / FOR NO KEY UPDATE here.
     if (word == "FOR" && i + 1 < tokens.size() &&
-        (tokens[i + 1].word == "SHARE" || tokens[i + 1].word == "KEY" || tokens[i + 1].word == "NO")) {
+        (tokens[i + 1].word == "SHARE" || tokens[i + 1].word == "KEY" ||
+         tokens[i + 1].word == "NO")) {
       return {StatementKind::kWrite, ""};
     }
   }

@@ -47,12 +47,27 @@ TEST(SqlClassifierTest, AnythingThatMayWriteGoesToThePrimary) {
 }
 
 TEST(SqlClassifierTest, RejectsWhatCannotRunOnAPooledConnection) {
-  for (const char* sql : {"", "   ", "-- only a comment", ";", "BEGIN", "commit", "ROLLBACK",
-                          "SAVEPOINT a", "SET search_path = x", "RESET ALL", "DISCARD ALL",
-                          "LISTEN c", "PREPARE p AS SELECT 1", "COPY t FROM STDIN",
-                          "SELECT 1; SELECT 2", "SELECT 'unterminated", "VACUUM t",
-                          "CREATE INDEX CONCURRENTLY i ON t (x)", "CREATE DATABASE d",
-                          "ALTER SYSTEM SET x = 1", "SELECT /* unterminated"}) {
+  for (const char* sql : {"",
+                          "   ",
+                          "-- only a comment",
+                          ";",
+                          "BEGIN",
+                          "commit",
+                          "ROLLBACK",
+                          "SAVEPOINT a",
+                          "SET search_path = x",
+                          "RESET ALL",
+                          "DISCARD ALL",
+                          "LISTEN c",
+                          "PREPARE p AS SELECT 1",
+                          "COPY t FROM STDIN",
+                          "SELECT 1; SELECT 2",
+                          "SELECT 'unterminated",
+                          "VACUUM t",
+                          "CREATE INDEX CONCURRENTLY i ON t (x)",
+                          "CREATE DATABASE d",
+                          "ALTER SYSTEM SET x = 1",
+                          "SELECT /* unterminated"}) {
     Classification c = ClassifyStatement(sql, StatementContext::kSingle);
     EXPECT_EQ(c.kind, StatementKind::kRejected) << sql;
     EXPECT_FALSE(c.reason.empty()) << sql;

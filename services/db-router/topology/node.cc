@@ -27,8 +27,8 @@ void Node::RecordLatency(absl::Duration latency) {
 
 void Node::ObserveLsn(uint64_t lsn) {
   uint64_t current = lsn_.load(std::memory_order_relaxed);
-  while (lsn > current &&
-         !lsn_.compare_exchange_weak(current, lsn, std::memory_order_release, std::memory_order_relaxed)) {
+  while (lsn > current && !lsn_.compare_exchange_weak(current, lsn, std::memory_order_release,
+                                                      std::memory_order_relaxed)) {
   }
 }
 

@@ -131,8 +131,8 @@ std::vector<ProbeResult> ProbeAll(const std::vector<NodeProber*>& probers, absl:
       }
       break;
     }
-    const int ready = poll(fds.data(), fds.size(),
-                           static_cast<int>(absl::ToInt64Milliseconds(left) + 1));
+    const int ready =
+        poll(fds.data(), fds.size(), static_cast<int>(absl::ToInt64Milliseconds(left) + 1));
     if (ready < 0 && errno != EINTR) break;
     for (size_t i = 0; i < active.size(); ++i) {
       if (fds[i].revents != 0) active[i]->Advance();

@@ -30,16 +30,18 @@ absl::StatusOr<std::vector<std::string>> ResolveHost(const std::string& host) {
     const int rc = getaddrinfo(host.c_str(), nullptr, &hints, &found);
     if (rc != 0) {
       if (family == AF_INET6) {
-        return absl::UnavailableError(absl::StrCat("cannot resolve ", host, ": ", gai_strerror(rc)));
+        return absl::UnavailableError(
+            absl::StrCat("cannot resolve ", host, ": ", gai_strerror(rc)));
       }
       continue;
     }
     std::set<std::string> addresses;
     for (addrinfo* a = found; a != nullptr; a = a->ai_next) {
       char text[INET6_ADDRSTRLEN] = {};
-      const void* raw = a->ai_family == AF_INET
-                            ? static_cast<const void*>(&reinterpret_cast<sockaddr_in*>(a->ai_addr)->sin_addr)
-                            : static_cast<const void*>(&reinterpret_cast<sockaddr_in6*>(a->ai_addr)->sin6_addr);
+      const void* raw =
+          a->ai_family == AF_INET
+              ? static_cast<const void*>(&reinterpret_cast<sockaddr_in*>(a->ai_addr)->sin_addr)
+              : static_cast<const void*>(&reinterpret_cast<sockaddr_in6*>(a->ai_addr)->sin6_addr);
       if (inet_ntop(a->ai_family, raw, text, sizeof(text)) != nullptr) addresses.insert(text);
     }
     freeaddrinfo(found);
@@ -50,7 +52,7 @@ absl::StatusOr<std::vector<std::string>> ResolveHost(const std::string& host) {
 
 std::string NodeName(const std::string& address, int port) {
   return address.find(':') != std::string::npos ? absl::StrCat("[", address, "]:", port)
-                                                 : absl::StrCat(address, ":", port);
+                                                : absl::StrCat(address, ":", port);
 }
 
 }  // namespace
@@ -89,8 +91,10 @@ absl::StatusOr<std::vector<HostSpec>> ParseHostList(absl::string_view list) {
       spec.host = std::string(item.substr(0, colon));
       if (colon != absl::string_view::npos) port_text = item.substr(colon + 1);
     }
-    if (!port_text.empty() && (!absl::SimpleAtoi(port_text, &spec.port) || spec.port <= 0 || spec.port > 65535)) {
-      return absl::InvalidArgumentError(absl::StrCat("bad port '", port_text, "' for host ", spec.host));
+    if (!port_text.empty() &&
+        (!absl::SimpleAtoi(port_text, &spec.port) || spec.port <= 0 || spec.port > 65535)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("bad port '", port_text, "' for host ", spec.host));
     }
     if (spec.host.empty()) return absl::InvalidArgumentError("empty host name in the host list");
     hosts.push_back(std::move(spec));
@@ -99,7 +103,8 @@ absl::StatusOr<std::vector<HostSpec>> ParseHostList(absl::string_view list) {
   return hosts;
 }
 
-TopologyMonitor::TopologyMonitor(MonitorSettings settings, NodeFactory factory, RouterMetrics& metrics)
+TopologyMonitor::TopologyMonitor(MonitorSettings settings, NodeFactory factory,
+                                 RouterMetrics& metrics)
     : settings_(std::move(settings)), factory_(std::move(factory)), metrics_(metrics) {
   current_.store(std::make_shared<const Topology>());
 }
@@ -257,9 +262,9 @@ void TopologyMonitor::Publish(const std::vector<Tracked*>& tracked,
       topology->nodes[i].healthy = false;
       topology->nodes[i].problem = "fenced: more than one node claims to be primary";
     }
-    topology->no_primary_reason = absl::StrCat(claims.size(), " nodes claim to be primary (",
-                                               absl::StrJoin(names, ", "),
-                                               "); writes are refused until only one does");
+    topology->no_primary_reason =
+        absl::StrCat(claims.size(), " nodes claim to be primary (", absl::StrJoin(names, ", "),
+                     "); writes are refused until only one does");
   } else {
     topology->no_primary_reason = "no reachable node is a writable primary";
   }
@@ -305,14 +310,17 @@ void TopologyMonitor::Publish(const std::vector<Tracked*>& tracked,
     tracked[i]->last_role = view.role;
     metrics_.SetNode(view.node->name(), RoleName(view.role), view.healthy,
                      static_cast<double>(view.lag_bytes), view.lag_seconds);
-    const int open = view.node->read_pool().open_connections() + view.node->write_pool().open_connections();
-    const int busy = view.node->read_pool().busy_connections() + view.node->write_pool().busy_connections();
+    const int open =
+        view.node->read_pool().open_connections() + view.node->write_pool().open_connections();
+    const int busy =
+        view.node->read_pool().busy_connections() + view.node->write_pool().busy_connections();
     metrics_.SetPoolConnections(view.node->name(), std::max(0, open - busy), busy);
   }
 
   std::string problems = topology->primary < 0 ? topology->no_primary_reason : "";
   for (const NodeView& view : topology->nodes) {
-    if (!view.problem.empty()) absl::StrAppend(&problems, "; ", view.node->name(), ": ", view.problem);
+    if (!view.problem.empty())
+      absl::StrAppend(&problems, "; ", view.node->name(), ": ", view.problem);
   }
   if (problems != last_problem_log_) {
     if (!problems.empty()) log::Warning("cluster problem", {{"problems", problems}});

@@ -58,7 +58,9 @@ class TopologyMonitor {
   void Stop();
 
   // The latest snapshot (never null after Start).
-  std::shared_ptr<const Topology> Current() const { return current_.load(std::memory_order_acquire); }
+  std::shared_ptr<const Topology> Current() const {
+    return current_.load(std::memory_order_acquire);
+  }
 
   // Asks for a probe round now (a pool saw a node fail).
   void RequestProbe();

@@ -13,7 +13,8 @@ namespace taskgres::auth {
 namespace {
 
 absl::Status Unauthenticated(absl::string_view why) {
-  return absl::UnauthenticatedError(absl::StrCat("the token is not valid: ", why, "; log in again"));
+  return absl::UnauthenticatedError(
+      absl::StrCat("the token is not valid: ", why, "; log in again"));
 }
 
 }  // namespace
@@ -53,7 +54,8 @@ std::string TokenSigner::Mac(const Key& key, absl::string_view message) {
   unsigned char mac[crypto_auth_hmacsha256_BYTES];
   crypto_auth_hmacsha256_state state;
   crypto_auth_hmacsha256_init(&state, key.mac_key.data(), key.mac_key.size());
-  crypto_auth_hmacsha256_update(&state, reinterpret_cast<const unsigned char*>(message.data()), message.size());
+  crypto_auth_hmacsha256_update(&state, reinterpret_cast<const unsigned char*>(message.data()),
+                                message.size());
   crypto_auth_hmacsha256_final(&state, mac);
   return std::string(reinterpret_cast<const char*>(mac), sizeof(mac));
 }
@@ -61,9 +63,10 @@ std::string TokenSigner::Mac(const Key& key, absl::string_view message) {
 std::string TokenSigner::Sign(const TokenClaims& claims) const {
   const Key& key = keys_.front();
   const std::string payload =
-      absl::StrCat(claims.username, "|", static_cast<int>(claims.role), "|", absl::ToUnixSeconds(claims.issued),
-                   "|", absl::ToUnixSeconds(claims.expires));
-  const std::string signed_part = absl::StrCat("v1.", key.id, ".", absl::WebSafeBase64Escape(payload));
+      absl::StrCat(claims.username, "|", static_cast<int>(claims.role), "|",
+                   absl::ToUnixSeconds(claims.issued), "|", absl::ToUnixSeconds(claims.expires));
+  const std::string signed_part =
+      absl::StrCat("v1.", key.id, ".", absl::WebSafeBase64Escape(payload));
   return absl::StrCat(signed_part, ".", absl::WebSafeBase64Escape(Mac(key, signed_part)));
 }
 
@@ -81,19 +84,21 @@ absl::StatusOr<TokenClaims> TokenSigner::Verify(absl::string_view token, absl::T
   }
   const size_t signed_length = parts[0].size() + parts[1].size() + parts[2].size() + 2;
   const std::string expected = Mac(*key, token.substr(0, signed_length));
-  if (sodium_memcmp(expected.data(), mac.data(), expected.size()) != 0) return Unauthenticated("bad signature");
+  if (sodium_memcmp(expected.data(), mac.data(), expected.size()) != 0)
+    return Unauthenticated("bad signature");
   std::string payload;
   if (!absl::WebSafeBase64Unescape(parts[2], &payload)) return Unauthenticated("malformed claims");
   std::vector<absl::string_view> fields = absl::StrSplit(payload, '|');
   int role = 0;
   int64_t issued = 0;
   int64_t expires = 0;
-  if (fields.size() != 4 || !absl::SimpleAtoi(fields[1], &role) || !absl::SimpleAtoi(fields[2], &issued) ||
-      !absl::SimpleAtoi(fields[3], &expires) || !v1::Role_IsValid(role)) {
+  if (fields.size() != 4 || !absl::SimpleAtoi(fields[1], &role) ||
+      !absl::SimpleAtoi(fields[2], &issued) || !absl::SimpleAtoi(fields[3], &expires) ||
+      !v1::Role_IsValid(role)) {
     return Unauthenticated("malformed claims");
   }
-  TokenClaims claims{std::string(fields[0]), static_cast<v1::Role>(role), absl::FromUnixSeconds(issued),
-                     absl::FromUnixSeconds(expires)};
+  TokenClaims claims{std::string(fields[0]), static_cast<v1::Role>(role),
+                     absl::FromUnixSeconds(issued), absl::FromUnixSeconds(expires)};
   if (now >= claims.expires) return Unauthenticated("it has expired");
   return claims;
 }

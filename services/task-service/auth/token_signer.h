@@ -37,7 +37,7 @@ class TokenSigner {
 
  private:
   struct Key {
-    std::string id;                    // 8 hex characters derived from the key
+    std::string id;  // 8 hex characters derived from the key
     std::array<unsigned char, 32> mac_key;
   };
   explicit TokenSigner(std::vector<Key> keys) : keys_(std::move(keys)) {}

@@ -16,7 +16,8 @@ TokenClaims Claims(const std::string& username, v1::Role role) {
 TEST(TokenSignerTest, SignedTokenVerifies) {
   auto signer = TokenSigner::FromSecrets({kSecretA});
   ASSERT_TRUE(signer.ok());
-  auto claims = signer->Verify(signer->Sign(Claims("alice", v1::ROLE_ADMIN)), kNow + absl::Minutes(5));
+  auto claims =
+      signer->Verify(signer->Sign(Claims("alice", v1::ROLE_ADMIN)), kNow + absl::Minutes(5));
   ASSERT_TRUE(claims.ok()) << claims.status();
   EXPECT_EQ(claims->username, "alice");
   EXPECT_EQ(claims->role, v1::ROLE_ADMIN);
@@ -25,7 +26,8 @@ TEST(TokenSignerTest, SignedTokenVerifies) {
 
 TEST(TokenSignerTest, ExpiredTokenIsRejected) {
   auto signer = TokenSigner::FromSecrets({kSecretA});
-  auto claims = signer->Verify(signer->Sign(Claims("alice", v1::ROLE_CLIENT)), kNow + absl::Hours(2));
+  auto claims =
+      signer->Verify(signer->Sign(Claims("alice", v1::ROLE_CLIENT)), kNow + absl::Hours(2));
   EXPECT_EQ(claims.status().code(), absl::StatusCode::kUnauthenticated);
   EXPECT_NE(claims.status().message().find("expired"), absl::string_view::npos);
 }
@@ -41,10 +43,12 @@ TEST(TokenSignerTest, TamperedClaimsAreRejected) {
     return token.substr(a + 1, b - a - 1);
   };
   std::string forged = client_token;
-  forged.replace(forged.find(claims_of(client_token)), claims_of(client_token).size(), claims_of(admin_token));
+  forged.replace(forged.find(claims_of(client_token)), claims_of(client_token).size(),
+                 claims_of(admin_token));
   EXPECT_EQ(signer->Verify(forged, kNow).status().code(), absl::StatusCode::kUnauthenticated);
   for (const char* junk : {"", "v1", "v1.a.b.c", "garbage.with.four.parts", "Bearer x"}) {
-    EXPECT_EQ(signer->Verify(junk, kNow).status().code(), absl::StatusCode::kUnauthenticated) << junk;
+    EXPECT_EQ(signer->Verify(junk, kNow).status().code(), absl::StatusCode::kUnauthenticated)
+        << junk;
   }
 }
 

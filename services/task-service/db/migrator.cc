@@ -18,11 +18,13 @@ void AddStatement(v1::ExecuteTransactionRequest& request, std::string sql) {
 
 }  // namespace
 
-absl::StatusOr<std::vector<int>> ApplyMigrations(DbClient& db, const std::vector<Migration>& migrations) {
+absl::StatusOr<std::vector<int>> ApplyMigrations(DbClient& db,
+                                                 const std::vector<Migration>& migrations) {
   v1::ExecuteTransactionRequest setup;
   AddStatement(setup, kLockSql);
   AddStatement(setup,
-               "CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, name text NOT NULL, "
+               "CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, name "
+               "text NOT NULL, "
                "applied_at timestamptz NOT NULL DEFAULT now())");
   v1::ExecuteTransactionResponse ignored;
   if (grpc::Status status = db.ExecuteTransactionSync(setup, &ignored); !status.ok()) {
@@ -31,8 +33,8 @@ absl::StatusOr<std::vector<int>> ApplyMigrations(DbClient& db, const std::vector
   }
   v1::ExecuteResponse applied_rows;
   // On the primary: a replica might not have the table yet.
-  if (grpc::Status status =
-          db.ExecuteSync(Query("SELECT version FROM schema_migrations", v1::INTENT_WRITE), &applied_rows);
+  if (grpc::Status status = db.ExecuteSync(
+          Query("SELECT version FROM schema_migrations", v1::INTENT_WRITE), &applied_rows);
       !status.ok()) {
     return ToAbslStatus(status);
   }
@@ -52,13 +54,15 @@ absl::StatusOr<std::vector<int>> ApplyMigrations(DbClient& db, const std::vector
     for (const std::string& sql : migration.statements) AddStatement(request, sql);
     v1::ExecuteTransactionResponse response;
     grpc::Status status = db.ExecuteTransactionSync(request, &response);
-    if (status.error_code() == grpc::StatusCode::ALREADY_EXISTS) continue;  // another instance did it
+    if (status.error_code() == grpc::StatusCode::ALREADY_EXISTS)
+      continue;  // another instance did it
     if (!status.ok()) {
       return absl::Status(ToAbslStatus(status).code(),
                           absl::StrCat("migration ", migration.version, " (", migration.name,
                                        ") failed: ", status.error_message()));
     }
-    log::Info("applied a schema migration", {{"version", migration.version}, {"name", migration.name}});
+    log::Info("applied a schema migration",
+              {{"version", migration.version}, {"name", migration.name}});
     newly_applied.push_back(migration.version);
   }
   return newly_applied;

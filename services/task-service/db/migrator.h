@@ -5,8 +5,8 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "dbclient/db_client.h"
 #include "db/schema.h"
+#include "dbclient/db_client.h"
 
 namespace taskgres::tasks {
 
@@ -14,7 +14,8 @@ namespace taskgres::tasks {
 // transaction holding an advisory lock, so concurrent instances apply each
 // one exactly once. Returns the versions this call applied (empty on a
 // restart against an up-to-date database).
-absl::StatusOr<std::vector<int>> ApplyMigrations(DbClient& db, const std::vector<Migration>& migrations);
+absl::StatusOr<std::vector<int>> ApplyMigrations(DbClient& db,
+                                                 const std::vector<Migration>& migrations);
 
 }  // namespace taskgres::tasks
 

@@ -13,7 +13,8 @@ struct FortuneRelay::Link {
 // The call to FortuneService; deletes itself when it is done.
 class FortuneRelay::Upstream : public grpc::ClientReadReactor<v1::Task> {
  public:
-  Upstream(std::shared_ptr<Link> link, TaskServiceMetrics& metrics) : link_(std::move(link)), metrics_(metrics) {}
+  Upstream(std::shared_ptr<Link> link, TaskServiceMetrics& metrics)
+      : link_(std::move(link)), metrics_(metrics) {}
 
   void Begin(v1::FortuneService::Stub& stub, const v1::GenerateRequest& request) {
     request_ = request;
@@ -29,7 +30,8 @@ class FortuneRelay::Upstream : public grpc::ClientReadReactor<v1::Task> {
     // Pass the number of fortunes cleared on to the caller.
     const auto& metadata = link_->upstream_context.GetServerInitialMetadata();
     auto it = metadata.find("x-taskgres-fortunes-cleared");
-    if (it != metadata.end()) link_->downstream->ForwardCleared(std::string(it->second.data(), it->second.size()));
+    if (it != metadata.end())
+      link_->downstream->ForwardCleared(std::string(it->second.data(), it->second.size()));
   }
 
   void OnReadDone(bool ok) override {
@@ -61,7 +63,10 @@ class FortuneRelay::Upstream : public grpc::ClientReadReactor<v1::Task> {
 FortuneRelay::FortuneRelay(grpc::CallbackServerContext* context, v1::FortuneService::Stub& fortunes,
                            const ServiceCredential& credential, TaskServiceMetrics& metrics,
                            StreamRegistry& streams)
-    : QueuedWriteReactor(64, &streams), context_(context), fortunes_(fortunes), metrics_(metrics),
+    : QueuedWriteReactor(64, &streams),
+      context_(context),
+      fortunes_(fortunes),
+      metrics_(metrics),
       link_(std::make_shared<Link>()) {
   absl::MutexLock lock(&link_->mutex);
   link_->downstream = this;

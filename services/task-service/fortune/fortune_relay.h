@@ -17,7 +17,8 @@ class FortuneRelay : public QueuedWriteReactor<v1::Task> {
  public:
   // `context` is the caller's call.
   FortuneRelay(grpc::CallbackServerContext* context, v1::FortuneService::Stub& fortunes,
-               const ServiceCredential& credential, TaskServiceMetrics& metrics, StreamRegistry& streams);
+               const ServiceCredential& credential, TaskServiceMetrics& metrics,
+               StreamRegistry& streams);
 
   // Starts the upstream generator (unless the caller already left).
   void Begin(const v1::GenerateRequest& request);

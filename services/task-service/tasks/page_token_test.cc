@@ -20,7 +20,8 @@ TEST(PageTokenTest, RejectsTokensOfAnotherQuery) {
 
 TEST(PageTokenTest, RejectsGarbage) {
   for (const char* junk : {"", "!!!", "cDF8YWJjfGs=", "eHh4"}) {
-    EXPECT_EQ(DecodePageToken(junk, "k").status().code(), absl::StatusCode::kInvalidArgument) << junk;
+    EXPECT_EQ(DecodePageToken(junk, "k").status().code(), absl::StatusCode::kInvalidArgument)
+        << junk;
   }
 }
 

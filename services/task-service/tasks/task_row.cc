@@ -48,7 +48,8 @@ std::optional<v1::TaskEvent> ParseTaskChange(const std::string& json) {
   internal::TaskChange change;
   google::protobuf::util::JsonParseOptions options;
   options.ignore_unknown_fields = true;
-  if (!google::protobuf::util::JsonStringToMessage(json, &change, options).ok()) return std::nullopt;
+  if (!google::protobuf::util::JsonStringToMessage(json, &change, options).ok())
+    return std::nullopt;
   v1::TaskEvent event;
   if (change.op() == "INSERT") {
     event.set_type(v1::TaskEvent::TYPE_CREATED);

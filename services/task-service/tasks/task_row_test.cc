@@ -28,7 +28,8 @@ TEST(TaskRowTest, RejectsOtherPayloads) {
 
 TEST(TaskRowTest, ReadsARow) {
   v1::Row row;
-  for (const char* value : {"7", "bob", "milk", "f", "MANUAL", "1", "1700000000000000", "1700000000000000"}) {
+  for (const char* value :
+       {"7", "bob", "milk", "f", "MANUAL", "1", "1700000000000000", "1700000000000000"}) {
     row.add_values()->set_text(value);
   }
   v1::Task task = ReadTask(row);

@@ -9,7 +9,9 @@ namespace taskgres::tasks {
 
 TaskEventHub::~TaskEventHub() { Stop(); }
 
-void TaskEventHub::Start() { thread_ = std::thread([this] { Run(); }); }
+void TaskEventHub::Start() {
+  thread_ = std::thread([this] { Run(); });
+}
 
 void TaskEventHub::Stop() {
   {
@@ -59,7 +61,8 @@ void TaskEventHub::Run() {
     db_.PrepareStreamContext(context);
     v1::ListenRequest request;
     request.set_channel(kTaskEventsChannel);
-    std::unique_ptr<grpc::ClientReader<v1::ListenEvent>> reader = db_.stub().Listen(&context, request);
+    std::unique_ptr<grpc::ClientReader<v1::ListenEvent>> reader =
+        db_.stub().Listen(&context, request);
     v1::ListenEvent event;
     while (reader->Read(&event)) {
       switch (event.kind()) {
@@ -90,8 +93,9 @@ void TaskEventHub::Run() {
       if (stop_) return;
     }
     log::Warning("lost the task change stream; reconnecting", {{"error", status.error_message()}});
-    LoseAll(grpc::Status(grpc::StatusCode::UNAVAILABLE,
-                         "the task change stream was interrupted; list your tasks again and watch again"));
+    LoseAll(grpc::Status(
+        grpc::StatusCode::UNAVAILABLE,
+        "the task change stream was interrupted; list your tasks again and watch again"));
     absl::SleepFor(absl::Milliseconds(500));
   }
 }

@@ -15,7 +15,10 @@ class WatchReactor : public QueuedWriteReactor<v1::TaskEvent>, public TaskEventS
  public:
   WatchReactor(grpc::CallbackServerContext* context, TaskEventHub& hub, size_t max_buffered,
                TaskServiceMetrics& metrics, StreamRegistry& streams)
-      : QueuedWriteReactor(max_buffered, &streams), context_(context), hub_(hub), metrics_(metrics) {}
+      : QueuedWriteReactor(max_buffered, &streams),
+        context_(context),
+        hub_(hub),
+        metrics_(metrics) {}
 
   // Starts delivering `owner`'s changes ("*" = all), then sends initial
   // metadata `x-taskgres-watch: active`: a client that waits for it knows no
