@@ -10,9 +10,11 @@
 #include <memory>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
+#include "grpcpp/server_context.h"
 #include "grpcpp/support/server_callback.h"
 #include "grpcpp/support/status.h"
 #include "streaming/stream_registry.h"
@@ -46,10 +48,22 @@ class QueuedWriteReactor : public grpc::ServerWriteReactor<Message> {
       return false;
     }
     queue_.push_back(std::move(message));
-    if (!writing_) {
-      writing_ = true;
-      this->StartWrite(queue_.front().get());
-    }
+    if (!writing_ && !hold_writes_) StartWriteLocked();
+    return true;
+  }
+
+  // Sends `pairs` as the stream's initial metadata, then lets held writes go.
+  // False (nothing sent) when the stream is already ending or has sent its
+  // metadata with a first message: gRPC allows one send, and none after Finish.
+  bool SendInitialMetadata(grpc::CallbackServerContext* context,
+                           const std::vector<std::pair<std::string, std::string>>& pairs) {
+    absl::MutexLock lock(&mutex_);
+    if (finishing_ || metadata_sent_) return false;
+    for (const auto& [key, value] : pairs) context->AddInitialMetadata(key, value);
+    metadata_sent_ = true;
+    this->StartSendInitialMetadata();
+    hold_writes_ = false;
+    if (!writing_ && !queue_.empty()) StartWriteLocked();
     return true;
   }
 
@@ -80,9 +94,8 @@ class QueuedWriteReactor : public grpc::ServerWriteReactor<Message> {
                    true);
       return;
     }
-    if (!queue_.empty() && !finish_sent_) {
-      writing_ = true;
-      this->StartWrite(queue_.front().get());
+    if (!queue_.empty() && !finish_sent_ && !hold_writes_) {
+      StartWriteLocked();
       return;
     }
     if (finishing_ && !finish_sent_) SendFinishLocked();
@@ -112,6 +125,14 @@ class QueuedWriteReactor : public grpc::ServerWriteReactor<Message> {
   // Called (under the lock) when the stream starts finishing, for any reason.
   virtual void OnFinishing() {}
 
+  // For subclasses' constructors: queue pushed messages until
+  // SendInitialMetadata (or the end of the stream) instead of writing them,
+  // so metadata the client waits for comes first.
+  void HoldWritesUntilMetadata() {
+    absl::MutexLock lock(&mutex_);
+    hold_writes_ = true;
+  }
+
   virtual grpc::Status OverflowStatus(size_t queued) const {
     return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
                         "the stream fell " + std::to_string(queued) +
@@ -130,7 +151,15 @@ class QueuedWriteReactor : public grpc::ServerWriteReactor<Message> {
       // The message being written must live until OnWriteDone.
       while (queue_.size() > (writing_ ? 1u : 0u)) queue_.pop_back();
     }
+    hold_writes_ = false;  // ending: held messages go out (without the awaited metadata)
+    if (!writing_ && !queue_.empty() && !finish_sent_) StartWriteLocked();
     if (!writing_ && queue_.empty() && !finish_sent_) SendFinishLocked();
+  }
+
+  void StartWriteLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) {
+    writing_ = true;
+    metadata_sent_ = true;  // the first write carries the initial metadata
+    this->StartWrite(queue_.front().get());
   }
 
   void SendFinishLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) {
@@ -148,6 +177,8 @@ class QueuedWriteReactor : public grpc::ServerWriteReactor<Message> {
   bool writing_ ABSL_GUARDED_BY(mutex_) = false;
   bool finishing_ ABSL_GUARDED_BY(mutex_) = false;
   bool finish_sent_ ABSL_GUARDED_BY(mutex_) = false;
+  bool metadata_sent_ ABSL_GUARDED_BY(mutex_) = false;
+  bool hold_writes_ ABSL_GUARDED_BY(mutex_) = false;
   grpc::Status status_ ABSL_GUARDED_BY(mutex_);
 };
 

@@ -70,6 +70,7 @@ GenerateReactor::GenerateReactor(grpc::CallbackServerContext* context, Generator
       generator_id_(RandomId()) {}
 
 void GenerateReactor::Begin() {
+  if (finishing()) return;  // the server is shutting down (ended by the stream registry)
   const bool acquired = deps_.registry.TryAcquire(owner_);
   {
     absl::MutexLock lock(&mutex_);
@@ -97,11 +98,12 @@ void GenerateReactor::ClearPrevious() {
           .Text(owner_),
       [this](const grpc::Status& status, v1::ExecuteResponse&& response) {
         if (status.ok()) {
-          context_->AddInitialMetadata("x-taskgres-fortunes-cleared",
-                                       std::to_string(response.rows_affected()));
-          StartSendInitialMetadata();
-          start_ = absl::Now();
-          ScheduleTick();
+          // False when the caller left meanwhile: then nothing more happens.
+          if (SendInitialMetadata(context_, {{"x-taskgres-fortunes-cleared",
+                                              std::to_string(response.rows_affected())}})) {
+            start_ = absl::Now();
+            ScheduleTick();
+          }
         } else {
           FinishNow(grpc::Status(
               status.error_code(),

@@ -31,6 +31,8 @@ constexpr char kCommitSql[] = "COMMIT";
 constexpr char kRollbackSql[] = "ROLLBACK";
 // "current transaction is aborted": the statement was refused without running.
 constexpr char kInFailedTransaction[] = "25P02";
+// "cannot execute ... in a read-only transaction".
+constexpr char kReadOnlyTransaction[] = "25006";
 
 // How often a worker with waiting readers asks its replica how far it got.
 constexpr absl::Duration kLsnPollInterval = absl::Milliseconds(1);
@@ -534,12 +536,12 @@ void ConnectionWorker::ConcludeUnit(Unit& unit) {
             entry.state = JobState::kDone;
             break;
           case JobState::kError:
-            if (entry.sqlstate == "25006" && job.auto_intent) {
+            if (entry.sqlstate == kReadOnlyTransaction && job.auto_intent) {
               sink.Reroute(std::move(entry.job), RerouteCause::kReadOnlyReplica, entry.error);
             } else if (IsRetryableReadError(entry.sqlstate)) {
               sink.Reroute(std::move(entry.job), RerouteCause::kRetryableError, entry.error);
             } else {
-              if (entry.sqlstate == "25006") {
+              if (entry.sqlstate == kReadOnlyTransaction) {
                 entry.error = grpc::Status(
                     grpc::StatusCode::FAILED_PRECONDITION,
                     absl::StrCat("this statement writes, but it was sent with "
@@ -574,7 +576,16 @@ void ConnectionWorker::ConcludeUnit(Unit& unit) {
         const bool batching_artifact =
             group && (entry.sqlstate == "40001" || entry.sqlstate == "40P01");
         const bool never_ran = entry.sqlstate == kInFailedTransaction;
-        if (entry.state == JobState::kError && !batching_artifact && !never_ran) {
+        if (entry.state == JobState::kError && entry.sqlstate == kReadOnlyTransaction) {
+          // The "primary" refused a write as read-only: it was demoted (or is
+          // being fenced). Nothing committed, so the new primary may take it.
+          sink.Reroute(std::move(entry.job), RerouteCause::kNotPrimary,
+                       grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                                    absl::StrCat(pool_.node().name(),
+                                                 " refused the write as read-only: it is no "
+                                                 "longer the primary")));
+          entry.state = JobState::kDone;
+        } else if (entry.state == JobState::kError && !batching_artifact && !never_ran) {
           entry.job->Finish(entry.error, entry.sqlstate);
           entry.state = JobState::kDone;
         } else {

@@ -24,14 +24,14 @@ class FortuneRelay::Upstream : public grpc::ClientReadReactor<v1::Task> {
   }
 
   void OnReadInitialMetadataDone(bool ok) override {
-    if (!ok) return;
+    if (!ok) return;  // the call failed; OnDone ends the caller's stream
     absl::MutexLock lock(&link_->mutex);
     if (link_->downstream == nullptr) return;
     // Pass the number of fortunes cleared on to the caller.
     const auto& metadata = link_->upstream_context.GetServerInitialMetadata();
     auto it = metadata.find("x-taskgres-fortunes-cleared");
-    if (it != metadata.end())
-      link_->downstream->ForwardCleared(std::string(it->second.data(), it->second.size()));
+    link_->downstream->ForwardCleared(
+        it == metadata.end() ? "" : std::string(it->second.data(), it->second.size()));
   }
 
   void OnReadDone(bool ok) override {
@@ -68,6 +68,8 @@ FortuneRelay::FortuneRelay(grpc::CallbackServerContext* context, v1::FortuneServ
       fortunes_(fortunes),
       metrics_(metrics),
       link_(std::make_shared<Link>()) {
+  // Fortunes wait for the upstream's metadata (the count cleared) to go first.
+  HoldWritesUntilMetadata();
   absl::MutexLock lock(&link_->mutex);
   link_->downstream = this;
   credential.AttachTo(link_->upstream_context);
@@ -81,8 +83,9 @@ void FortuneRelay::Begin(const v1::GenerateRequest& request) {
 }
 
 void FortuneRelay::ForwardCleared(const std::string& count) {
-  context_->AddInitialMetadata("x-taskgres-fortunes-cleared", count);
-  StartSendInitialMetadata();
+  std::vector<std::pair<std::string, std::string>> pairs;
+  if (!count.empty()) pairs.emplace_back("x-taskgres-fortunes-cleared", count);
+  SendInitialMetadata(context_, pairs);  // false when the caller already left: fine
 }
 
 void FortuneRelay::OnStop() {

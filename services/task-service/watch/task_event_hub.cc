@@ -23,8 +23,10 @@ void TaskEventHub::Stop() {
   if (thread_.joinable()) thread_.join();
 }
 
-uint64_t TaskEventHub::Subscribe(const std::string& owner, TaskEventSubscriber* subscriber) {
+std::optional<uint64_t> TaskEventHub::Subscribe(const std::string& owner,
+                                                TaskEventSubscriber* subscriber) {
   absl::MutexLock lock(&mutex_);
+  if (!listening_) return std::nullopt;
   const uint64_t id = next_id_++;
   subscriptions_[id] = Subscription{owner, subscriber};
   return id;
@@ -44,8 +46,14 @@ void TaskEventHub::Dispatch(std::shared_ptr<const v1::TaskEvent> event) {
   }
 }
 
-void TaskEventHub::LoseAll(const grpc::Status& status) {
+void TaskEventHub::SetListening() {
   absl::MutexLock lock(&mutex_);
+  listening_ = true;
+}
+
+void TaskEventHub::LoseAll(const grpc::Status& status, bool still_listening) {
+  absl::MutexLock lock(&mutex_);
+  listening_ = still_listening;
   for (auto& [id, subscription] : subscriptions_) subscription.subscriber->Lost(status);
   subscriptions_.clear();
 }
@@ -67,14 +75,15 @@ void TaskEventHub::Run() {
     while (reader->Read(&event)) {
       switch (event.kind()) {
         case v1::ListenEvent::KIND_LISTENING:
-          listening_.store(true, std::memory_order_release);
+          SetListening();
           log::Info("watching task changes");
           break;
         case v1::ListenEvent::KIND_RESUMED:
           // Changes committed while the router re-listened may be missing.
           LoseAll(grpc::Status(grpc::StatusCode::UNAVAILABLE,
                                "task changes may have been missed during a database failover; "
-                               "list your tasks again and watch again"));
+                               "list your tasks again and watch again"),
+                  /*still_listening=*/true);
           break;
         case v1::ListenEvent::KIND_NOTIFICATION:
           if (std::optional<v1::TaskEvent> change = ParseTaskChange(event.payload())) {
@@ -86,16 +95,19 @@ void TaskEventHub::Run() {
       }
     }
     const grpc::Status status = reader->Finish();
-    listening_.store(false, std::memory_order_release);
     {
       absl::MutexLock lock(&mutex_);
       current_call_ = nullptr;
-      if (stop_) return;
+      if (stop_) {
+        listening_ = false;
+        return;
+      }
     }
     log::Warning("lost the task change stream; reconnecting", {{"error", status.error_message()}});
     LoseAll(grpc::Status(
         grpc::StatusCode::UNAVAILABLE,
-        "the task change stream was interrupted; list your tasks again and watch again"));
+        "the task change stream was interrupted; list your tasks again and watch again"),
+            /*still_listening=*/false);
     absl::SleepFor(absl::Milliseconds(500));
   }
 }

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -35,13 +36,17 @@ class TaskEventHub {
   void Start();
   void Stop();
 
-  // `owner` "*" receives every change. Returns an id for Unsubscribe.
-  uint64_t Subscribe(const std::string& owner, TaskEventSubscriber* subscriber);
+  // `owner` "*" receives every change. Returns an id for Unsubscribe, or
+  // nothing while the hub is not listening (changes would be missed).
+  std::optional<uint64_t> Subscribe(const std::string& owner, TaskEventSubscriber* subscriber);
   // After this returns the subscriber is never called again.
   void Unsubscribe(uint64_t id);
 
   // True while the LISTEN is active (events flow).
-  bool listening() const { return listening_.load(std::memory_order_acquire); }
+  bool listening() {
+    absl::MutexLock lock(&mutex_);
+    return listening_;
+  }
 
  private:
   struct Subscription {
@@ -50,11 +55,13 @@ class TaskEventHub {
   };
   void Run();
   void Dispatch(std::shared_ptr<const v1::TaskEvent> event);
-  void LoseAll(const grpc::Status& status);
+  // Ends every subscription; `still_listening` false also refuses new ones.
+  void LoseAll(const grpc::Status& status, bool still_listening);
+  void SetListening();
 
   DbClient& db_;
-  std::atomic<bool> listening_{false};
   absl::Mutex mutex_;
+  bool listening_ ABSL_GUARDED_BY(mutex_) = false;
   std::map<uint64_t, Subscription> subscriptions_ ABSL_GUARDED_BY(mutex_);
   uint64_t next_id_ ABSL_GUARDED_BY(mutex_) = 1;
   bool stop_ ABSL_GUARDED_BY(mutex_) = false;

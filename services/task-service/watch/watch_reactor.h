@@ -2,6 +2,7 @@
 #ifndef TASKGRES_TASK_SERVICE_WATCH_WATCH_REACTOR_H_
 #define TASKGRES_TASK_SERVICE_WATCH_WATCH_REACTOR_H_
 
+#include <optional>
 #include <string>
 
 #include "absl/synchronization/mutex.h"
@@ -18,25 +19,43 @@ class WatchReactor : public QueuedWriteReactor<v1::TaskEvent>, public TaskEventS
       : QueuedWriteReactor(max_buffered, &streams),
         context_(context),
         hub_(hub),
-        metrics_(metrics) {}
+        metrics_(metrics) {
+    HoldWritesUntilMetadata();  // "active" goes before the first event
+  }
 
   // Starts delivering `owner`'s changes ("*" = all), then sends initial
   // metadata `x-taskgres-watch: active`: a client that waits for it knows no
-  // later change is missed. Does nothing if the stream already ended.
+  // later change is missed. Ends the stream with UNAVAILABLE when the hub is
+  // not listening; does nothing if the stream already ended.
   void Subscribe(const std::string& owner) {
-    absl::MutexLock lock(&subscription_mutex_);
-    if (stopped_) return;
-    subscription_ = hub_.Subscribe(owner, this);
-    subscribed_ = true;
-    metrics_.AddWatchSubscribers(1);
-    context_->AddInitialMetadata("x-taskgres-watch", "active");
-    StartSendInitialMetadata();
+    {
+      absl::MutexLock lock(&subscription_mutex_);
+      if (stopped_) return;
+      std::optional<uint64_t> id = hub_.Subscribe(owner, this);
+      if (id.has_value()) {
+        subscription_ = *id;
+        subscribed_ = true;
+        metrics_.AddWatchSubscribers(1);
+      }
+    }
+    // Outside the lock: finishing may run OnStop, which takes it.
+    if (subscribed()) {
+      SendInitialMetadata(context_, {{"x-taskgres-watch", "active"}});
+    } else {
+      FinishNow(grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                             "task changes are not available right now; try again"));
+    }
   }
 
   void Deliver(const std::shared_ptr<const v1::TaskEvent>& event) override { Push(event); }
   void Lost(const grpc::Status& status) override { FinishAfterQueued(status); }
 
  private:
+  bool subscribed() {
+    absl::MutexLock lock(&subscription_mutex_);
+    return subscribed_;
+  }
+
   void OnStop() override {
     absl::MutexLock lock(&subscription_mutex_);
     stopped_ = true;
