@@ -40,6 +40,8 @@ ABSL_FLAG(absl::Duration, pool_max_lifetime, absl::Minutes(30),
 ABSL_FLAG(absl::Duration, connect_timeout, absl::Seconds(2), "Time limit for opening a connection");
 ABSL_FLAG(absl::Duration, statement_timeout, absl::Seconds(30),
           "Server-side limit for statements whose caller set no deadline");
+ABSL_FLAG(int64_t, max_result_bytes, 64 << 20,
+          "Largest result one call may return, in bytes (the sum of its values)");
 ABSL_FLAG(int, listen_buffer, 10000,
           "Notifications buffered per Listen stream before it is cut off");
 
@@ -86,6 +88,8 @@ int Main(int argc, char** argv) {
   pool_settings.connect_timeout = absl::GetFlag(FLAGS_connect_timeout);
   pool_settings.lsn_wait = absl::GetFlag(FLAGS_lsn_wait);
   pool_settings.statement_timeout = absl::GetFlag(FLAGS_statement_timeout);
+  pool_settings.max_result_bytes =
+      static_cast<size_t>(std::max<int64_t>(1, absl::GetFlag(FLAGS_max_result_bytes)));
 
   ServerOptions options =
       ServerOptions::FromFlags("db-router", "127.0.0.1:50053", "127.0.0.1:9103");

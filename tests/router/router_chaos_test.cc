@@ -213,6 +213,63 @@ TEST(RouterChaosTest, StoppedReplicaLosesNoReadAndIsUsedAgainAfterRestart) {
   EXPECT_TRUE(readers.failures().empty()) << readers.failures().front();
 }
 
+TEST(RouterChaosTest, WithNoStandbyLeftWritesTimeOutAndReadsGoOn) {
+  // synchronous_standby_names = 'ANY 1 (*)': with both replicas down a commit
+  // waits for a standby forever. The router must honour the caller's deadline,
+  // never report such a write as done, keep reading, and recover by itself.
+  auto stack = RouterStack::Start();
+  ASSERT_NE(stack, nullptr);
+  RouterClient client = stack->Client();
+  CreateEvents(client);
+  const int primary = stack->cluster->primary();
+  for (int node = 0; node < 3; ++node) {
+    if (node != primary) stack->cluster->StopNode(node);
+  }
+  for (int i = 0; i < 3; ++i) {
+    v1::ExecuteResponse response;
+    const auto start = Clock::now();
+    grpc::Status status = client.Execute("INSERT INTO events (id) VALUES ($1)",
+                                         {std::to_string(900000 + i)}, v1::INTENT_WRITE, &response, 0,
+                                         milliseconds(1000));
+    EXPECT_FALSE(status.ok()) << "a write was acknowledged without a standby";
+    EXPECT_LT(Seconds(Clock::now() - start), 3.0);
+  }
+  {
+    // A transaction whose server-side time limit passes while COMMIT waits for
+    // a standby: cancelling that wait would leave the commit unreplicated and
+    // reported as success. It must not come back OK.
+    grpc::ClientContext context;
+    client.Prepare(context, milliseconds(15000));
+    v1::ExecuteTransactionRequest request;
+    request.set_timeout_ms(1000);
+    request.add_statements()->set_sql("INSERT INTO events (id) VALUES (920000)");
+    v1::ExecuteTransactionResponse response;
+    grpc::Status status = client.stub().ExecuteTransaction(&context, request, &response);
+    EXPECT_FALSE(status.ok()) << "acknowledged with commit_lsn " << response.commit_lsn();
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE) << status.error_message();
+  }
+  // Reads fall back to the primary meanwhile.
+  v1::ExecuteResponse read;
+  grpc::Status status = client.Execute("SELECT count(*) FROM events", {}, v1::INTENT_READ, &read,
+                                       0, milliseconds(5000));
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(read.served_by().role(), v1::NODE_ROLE_PRIMARY);
+
+  for (int node = 0; node < 3; ++node) {
+    if (node != primary) stack->cluster->StartNode(node);
+  }
+  // Stuck commits complete once a standby is back; new writes succeed again.
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        v1::ExecuteResponse response;
+        return client
+            .Execute("INSERT INTO events (id) VALUES (910000) ON CONFLICT DO NOTHING", {},
+                     v1::INTENT_WRITE, &response, 0, milliseconds(2000))
+            .ok();
+      },
+      milliseconds(20000)));
+}
+
 TEST(RouterChaosTest, ListenFollowsThePrimaryAcrossFailover) {
   auto stack = RouterStack::Start();
   ASSERT_NE(stack, nullptr);

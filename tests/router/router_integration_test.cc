@@ -474,6 +474,22 @@ TEST(RouterLimitsTest, AFullQueueAnswersResourceExhausted) {
   EXPECT_TRUE(client.Execute("SELECT 1", {}, v1::INTENT_READ, &response).ok());
 }
 
+TEST(RouterLimitsTest, AResultOverTheLimitIsRefusedAndSmallerOnesServed) {
+  auto stack = RouterStack::Start({"--max-result-bytes=100000"});
+  ASSERT_NE(stack, nullptr);
+  RouterClient client = stack->Client();
+  v1::ExecuteResponse response;
+  grpc::Status status = client.Execute("SELECT repeat('x', 1000) FROM generate_series(1, 200)", {},
+                                       v1::INTENT_READ, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << status.error_message();
+  EXPECT_NE(status.error_message().find("max-result-bytes"), std::string::npos)
+      << status.error_message();
+  status = client.Execute("SELECT repeat('x', 1000) FROM generate_series(1, 50)", {},
+                          v1::INTENT_READ, &response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(response.rows_size(), 50);
+}
+
 TEST_F(RouterIntegrationTest, ListenRejectsBadChannelNames) {
   RouterClient client = Client();
   grpc::ClientContext context;

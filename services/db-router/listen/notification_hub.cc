@@ -154,6 +154,11 @@ void NotificationHub::ReadNotifications() {
     Drop(PgErrorMessage(conn_.get()));
     return;
   }
+  DeliverBuffered();
+}
+
+void NotificationHub::DeliverBuffered() {
+  if (conn_ == nullptr) return;
   absl::MutexLock lock(&mutex_);
   while (PgNotifyPtr notify{PQnotifies(conn_.get())}) {
     v1::ListenEvent event;
@@ -171,6 +176,9 @@ void NotificationHub::Run() {
       if (stop_) break;
     }
     Reconcile();
+    // Notifications that arrived during LISTEN/UNLISTEN sit in libpq's buffer
+    // and would not wake the poll below.
+    DeliverBuffered();
     pollfd fds[2] = {{wake_fd_, POLLIN, 0}, {conn_ ? PQsocket(conn_.get()) : -1, POLLIN, 0}};
     poll(fds, conn_ ? 2 : 1, 100);
     if (fds[0].revents != 0) {

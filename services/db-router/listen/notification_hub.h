@@ -59,6 +59,8 @@ class NotificationHub {
   void Reconcile();  // connect/LISTEN/UNLISTEN as needed
   void Drop(const std::string& why);
   void ReadNotifications();
+  // Hands out notifications libpq has already read.
+  void DeliverBuffered();
   void DeliverLocked(const std::string& channel, const v1::ListenEvent& event)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
   void Wake();

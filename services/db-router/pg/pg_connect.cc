@@ -49,7 +49,8 @@ PgConnPtr StartConnect(const ConnectTarget& target, const SessionOptions& sessio
                                    "keepalives",
                                    "keepalives_idle",
                                    "keepalives_interval",
-                                   "keepalives_count"};
+                                   "keepalives_count",
+                                   "tcp_user_timeout"};
   std::vector<const char*> values = {target.host.c_str(),
                                      port.c_str(),
                                      target.dbname.c_str(),
@@ -62,7 +63,10 @@ PgConnPtr StartConnect(const ConnectTarget& target, const SessionOptions& sessio
                                      "1",
                                      "10",
                                      "5",
-                                     "3"};
+                                     "3",
+                                     // Unacknowledged sends fail after 10 s (a partitioned
+                                     // host), so no blocking libpq call hangs for minutes.
+                                     "10000"};
   if (!target.hostaddr.empty()) {
     keys.push_back("hostaddr");
     values.push_back(target.hostaddr.c_str());

@@ -42,6 +42,17 @@ void CopyResult(const PGresult* result, Message& out) {
   out.set_rows_affected(affected);
 }
 
+// The bytes of all values of a result (what copying it costs, roughly).
+inline size_t ResultBytes(const PGresult* result) {
+  const int fields = PQnfields(result);
+  const int tuples = PQntuples(result);
+  size_t bytes = 0;
+  for (int r = 0; r < tuples; ++r) {
+    for (int c = 0; c < fields; ++c) bytes += static_cast<size_t>(PQgetlength(result, r, c));
+  }
+  return bytes;
+}
+
 // The error of a failed result: SQLSTATE and a one-line message with detail and hint.
 struct PgError {
   std::string sqlstate;

@@ -30,8 +30,9 @@ grpc::StatusCode StatusCodeForSqlState(absl::string_view state) {
 bool IsRetryableReadError(absl::string_view state) {
   // 40001 on a standby: canceled by a recovery conflict. 57P0x: shutting down
   // or starting. 08xxx: connection problems. 53300: too many connections.
-  return state == "40001" || absl::StartsWith(state, "57P") || absl::StartsWith(state, "08") ||
-         state == "53300";
+  // 08P01 is a protocol violation (e.g. a wrong parameter count): the same anywhere.
+  return state == "40001" || absl::StartsWith(state, "57P") ||
+         (absl::StartsWith(state, "08") && state != "08P01") || state == "53300";
 }
 
 }  // namespace taskgres::router

@@ -4,6 +4,7 @@
 #include <pthread.h>
 
 #include <algorithm>
+#include <string_view>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -33,6 +34,11 @@ constexpr char kRollbackSql[] = "ROLLBACK";
 constexpr char kInFailedTransaction[] = "25P02";
 // "cannot execute ... in a read-only transaction".
 constexpr char kReadOnlyTransaction[] = "25006";
+constexpr char kPreparedMissing[] = "26000";
+constexpr char kFeatureNotSupported[] = "0A000";  // e.g. "cached plan must not change result type"
+constexpr char kQueryCanceled[] = "57014";
+// A job stopped by a cancel meant for another is run again at most this often.
+constexpr int kMaxRequeues = 3;
 
 // How often a worker with waiting readers asks its replica how far it got.
 constexpr absl::Duration kLsnPollInterval = absl::Milliseconds(1);
@@ -69,6 +75,16 @@ void ConnectionWorker::Start() {
     pthread_setname_np(pthread_self(), thread_name.substr(0, 15).c_str());
     Run();
   });
+}
+
+void ConnectionWorker::ReceiveNotice(void* self, const PGresult* notice) {
+  // Instead of libpq's default (printing to stderr). A WARNING after a cancel
+  // may be "canceling wait for synchronous replication" (matched by severity:
+  // the text is translated): the commit then stands only on the primary.
+  const char* severity = PQresultErrorField(notice, PG_DIAG_SEVERITY_NONLOCALIZED);
+  if (severity != nullptr && std::string_view(severity) == "WARNING") {
+    static_cast<ConnectionWorker*>(self)->commit_warning_ = true;
+  }
 }
 
 absl::Duration ConnectionWorker::busy_for(absl::Time now) const {
@@ -135,6 +151,7 @@ bool ConnectionWorker::EnsureConnected() {
     return false;
   }
   conn_ = std::move(*conn);
+  PQsetNoticeReceiver(conn_.get(), &ConnectionWorker::ReceiveNotice, this);
   cancel_.reset(PQgetCancel(conn_.get()));
   connected_at_ = absl::Now();
   prepared_.Clear();
@@ -202,7 +219,10 @@ void ConnectionWorker::ExecuteBatch(std::vector<std::unique_ptr<Job>>& jobs, boo
   steps_.clear();
   committed_.clear();
   cancelled_step_ = static_cast<size_t>(-1);
+  commit_warning_ = false;
+  batch_deadline_ = absl::InfinitePast();
   for (auto& job : jobs) {
+    batch_deadline_ = std::max(batch_deadline_, job->deadline);
     BatchJob entry;
     entry.job = std::move(job);
     batch_.push_back(std::move(entry));
@@ -324,6 +344,18 @@ bool ConnectionWorker::SendBatch(bool need_guard) {
   return PQflush(conn_.get()) >= 0;
 }
 
+bool ConnectionWorker::ReadCommitLsnAgain() {
+  static const std::string lsn_sql = kCommitLsnSql;
+  for (const Unit& unit : units_) {
+    if (unit.kind == UnitKind::kLsn && unit.has_lsn) return true;
+  }
+  steps_.clear();
+  const int unit = static_cast<int>(units_.size());
+  units_.push_back({UnitKind::kLsn, {}});
+  return SendCommand(StepKind::kLsn, unit, -1, 0, lsn_sql, nullptr) && SendSync(unit) &&
+         PQflush(conn_.get()) >= 0 && ReadResults() && units_.back().has_lsn;
+}
+
 bool ConnectionWorker::EndFailedTransaction() {
   static const std::string rollback_sql = kRollbackSql;
   static const std::string lsn_sql = kCommitLsnSql;
@@ -355,11 +387,16 @@ PgResultPtr ConnectionWorker::NextResult(size_t step_index, bool* lost) {
       return nullptr;
     }
     // Wake up in time to cancel the running statement when its caller gives up.
+    // A commit is never cancelled: cancelling its wait for the synchronous
+    // standby makes PostgreSQL keep the commit unreplicated and report success.
     const Step& step = steps_[step_index];
-    const bool cancellable =
-        step.job >= 0 && step.kind != StepKind::kSync && step.kind != StepKind::kLsn;
+    const bool cancellable = step.job >= 0 && (step.kind == StepKind::kStatement ||
+                                               step.kind == StepKind::kPrepare ||
+                                               step.kind == StepKind::kBegin);
     absl::Time wake = absl::Now() + kMaxSocketWait;
-    if (cancellable) wake = std::min(wake, batch_[step.job].job->deadline);
+    if (cancellable && cancelled_step_ != step_index) {
+      wake = std::min(wake, batch_[step.job].job->deadline);
+    }
     WaitForSocket(PQsocket(conn), true, flush == 1,
                   std::max(wake, absl::Now() + absl::Microseconds(100)));
     if (PQconsumeInput(conn) != 1) {
@@ -379,6 +416,12 @@ PgResultPtr ConnectionWorker::NextResult(size_t step_index, bool* lost) {
     } else if (cancelled_step_ == step_index && now - cancel_sent_at_ > kCancelGrace) {
       *lost = true;  // the server ignores us; give the connection up
       return nullptr;
+    } else if (!cancellable && now > batch_deadline_ + kCancelGrace) {
+      // A commit or sync that outlives every caller (e.g. no synchronous
+      // standby is left): give the connection up and report the writes as
+      // possibly committed rather than hold the worker forever.
+      *lost = true;
+      return nullptr;
     }
   }
   return PgResultPtr(PQgetResult(conn));
@@ -396,7 +439,10 @@ bool ConnectionWorker::ReadResults() {
         Unit& unit = units_[step.unit];
         unit.failed = true;
         for (int j : unit.jobs) {
-          if (batch_[j].state != JobState::kError) FailJob(batch_[j], result.get());
+          // Answered reads (kDone) are over: their call may already be gone.
+          if (batch_[j].state != JobState::kError && batch_[j].state != JobState::kDone) {
+            FailJob(batch_[j], result.get());
+          }
         }
         result = NextResult(i, &lost);
         if (lost || result == nullptr || PQresultStatus(result.get()) != PGRES_PIPELINE_SYNC)
@@ -468,6 +514,15 @@ void ConnectionWorker::HandleResult(const Step& step, const PGresult* result) {
   }
   if (!ok) {
     FailJob(entry, result);
+    if (step.kind == StepKind::kStatement &&
+        (entry.sqlstate == kPreparedMissing || entry.sqlstate == kFeatureNotSupported)) {
+      // A statement prepared by an aborted unit of this batch, or a cached
+      // plan outdated by a schema change: prepare it afresh on the retry.
+      const Job& job = *entry.job;
+      prepared_.Erase(job.kind == JobKind::kStatement
+                          ? job.statement->sql()
+                          : job.transaction->statements(step.statement).sql());
+    }
     if (entry.job->kind == JobKind::kTransaction) {
       entry.error = grpc::Status(entry.error.error_code(),
                                  step.kind == StepKind::kStatement
@@ -480,6 +535,18 @@ void ConnectionWorker::HandleResult(const Step& step, const PGresult* result) {
   }
   if (step.kind != StepKind::kStatement) return;
   Job& job = *entry.job;
+  // Only reads are capped: a write's answer must say that it committed.
+  if (unit.kind == UnitKind::kReadGroup &&
+      ResultBytes(result) > pool_.settings().max_result_bytes) {
+    entry.state = JobState::kError;
+    entry.sqlstate.clear();
+    entry.error = grpc::Status(
+        grpc::StatusCode::RESOURCE_EXHAUSTED,
+        absl::StrCat("the result is larger than the router's limit of ",
+                     pool_.settings().max_result_bytes >> 20,
+                     " MiB (--max-result-bytes); fetch it in pages (LIMIT, keyset)"));
+    return;
+  }
   if (job.kind == JobKind::kTransaction) {
     CopyResult(result, *job.transaction_response->add_results());
     return;
@@ -496,6 +563,18 @@ void ConnectionWorker::HandleResult(const Step& step, const PGresult* result) {
     return;
   }
   FinishRead(entry);
+}
+
+bool ConnectionWorker::RefusedUnrun(const BatchJob& entry) const {
+  const Job& job = *entry.job;
+  // Refused because of another unit or a cache entry that is now gone: the
+  // next round cannot fail the same way.
+  if (entry.sqlstate == kInFailedTransaction || entry.sqlstate == kPreparedMissing) return true;
+  if (entry.sqlstate == kFeatureNotSupported) return job.attempts == 0;  // stale plan: once
+  // PQcancel stops whatever the backend runs when it arrives: a cancel meant
+  // for another caller's statement may have hit this one.
+  return entry.sqlstate == kQueryCanceled && cancelled_step_ != static_cast<size_t>(-1) &&
+         job.attempts < kMaxRequeues && !job.Expired(absl::Now()) && !job.Cancelled();
 }
 
 void ConnectionWorker::FinishRead(BatchJob& entry) {
@@ -536,7 +615,9 @@ void ConnectionWorker::ConcludeUnit(Unit& unit) {
             entry.state = JobState::kDone;
             break;
           case JobState::kError:
-            if (entry.sqlstate == kReadOnlyTransaction && job.auto_intent) {
+            if (RefusedUnrun(entry)) {
+              Requeue(entry);
+            } else if (entry.sqlstate == kReadOnlyTransaction && job.auto_intent) {
               sink.Reroute(std::move(entry.job), RerouteCause::kReadOnlyReplica, entry.error);
             } else if (IsRetryableReadError(entry.sqlstate)) {
               sink.Reroute(std::move(entry.job), RerouteCause::kRetryableError, entry.error);
@@ -575,7 +656,7 @@ void ConnectionWorker::ConcludeUnit(Unit& unit) {
         // the grouping itself; 25P02 means the job was refused unrun.
         const bool batching_artifact =
             group && (entry.sqlstate == "40001" || entry.sqlstate == "40P01");
-        const bool never_ran = entry.sqlstate == kInFailedTransaction;
+        const bool never_ran = entry.state == JobState::kError && RefusedUnrun(entry);
         if (entry.state == JobState::kError && entry.sqlstate == kReadOnlyTransaction) {
           // The "primary" refused a write as read-only: it was demoted (or is
           // being fenced). Nothing committed, so the new primary may take it.
@@ -604,10 +685,20 @@ void ConnectionWorker::FinishCommitted() {
     if (unit.kind == UnitKind::kLsn && unit.has_lsn) commit_lsn = unit.lsn;
   }
   const std::string& name = pool_.node().name();
+  const bool unconfirmed = pool_.mode() == PoolMode::kWrite && commit_warning_ &&
+                           cancelled_step_ != static_cast<size_t>(-1);
   for (int j : committed_) {
     BatchJob& entry = batch_[j];
     if (entry.job == nullptr) continue;
     Job& job = *entry.job;
+    if (unconfirmed) {
+      job.Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                              absl::StrCat("the write may have committed on ", name,
+                                           " without reaching a standby (a cancellation "
+                                           "interrupted the wait); check before retrying")));
+      entry.state = JobState::kDone;
+      continue;
+    }
     v1::ServedBy* served = job.kind == JobKind::kStatement
                                ? job.statement_response->mutable_served_by()
                                : job.transaction_response->mutable_served_by();
@@ -642,7 +733,13 @@ void ConnectionWorker::HandleConnectionLoss(const std::string& why) {
       write_mode ? absl::StrCat("lost the connection to the primary ", node.name(),
                                 " while the write was in flight; it may or may not have committed")
                  : absl::StrCat("lost the connection to ", node.name()));
-  FinishCommitted();  // their commit was confirmed before the loss
+  // Their commit was confirmed before the loss; if its position was not read
+  // yet, read it on the new connection (it can only be later: still correct).
+  if (node_reachable && write_mode && !committed_.empty() && !ReadCommitLsnAgain()) {
+    Disconnect();
+    node_reachable = false;
+  }
+  FinishCommitted();
   for (BatchJob& entry : batch_) {
     if (entry.job == nullptr || entry.state == JobState::kDone) continue;
     if (write_mode) {

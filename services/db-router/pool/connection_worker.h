@@ -60,6 +60,7 @@ class ConnectionWorker {
     std::string sqlstate;
   };
 
+  static void ReceiveNotice(void* self, const PGresult* notice);
   void Run();
   bool EnsureConnected();
   void Disconnect();
@@ -75,6 +76,9 @@ class ConnectionWorker {
   // Leaves the aborted transaction block a failed ExecuteTransaction leaves
   // behind. False when the connection cannot be brought back to idle.
   bool EndFailedTransaction();
+  // After a lost connection: reads the commit LSN of confirmed writes on the
+  // new connection when the old one died before answering it.
+  bool ReadCommitLsnAgain();
   // Next result, waiting on the socket; cancels the running statement when its
   // caller's deadline passes. Sets lost_ and returns null when the connection fails.
   PgResultPtr NextResult(size_t step_index, bool* lost);
@@ -84,6 +88,8 @@ class ConnectionWorker {
   void HandleConnectionLoss(const std::string& why);
 
   void FailJob(BatchJob& entry, const PGresult* result);
+  // True when the job's error shows it did not run (so it may run again here).
+  bool RefusedUnrun(const BatchJob& entry) const;
   void FinishRead(BatchJob& entry);
   void Requeue(BatchJob& entry);
   void MoveSatisfiedWaiters(std::vector<std::unique_ptr<Job>>& batch);
@@ -112,6 +118,8 @@ class ConnectionWorker {
   absl::Time sent_at_;
   size_t cancelled_step_ = static_cast<size_t>(-1);
   absl::Time cancel_sent_at_;
+  absl::Time batch_deadline_;    // the latest caller deadline in the batch
+  bool commit_warning_ = false;  // the server sent a WARNING during this batch
 
   // Reads waiting for this replica to replay past their min_lsn.
   std::vector<std::unique_ptr<Job>> waiting_;

@@ -28,6 +28,9 @@ struct PoolSettings {
   absl::Duration lsn_wait = absl::Milliseconds(100);
   size_t prepared_cache_size = 256;
   absl::Duration statement_timeout = absl::Seconds(30);
+  // Largest result (sum of its values) copied into one answer; bigger ones
+  // get RESOURCE_EXHAUSTED instead of costing the router twice their size.
+  size_t max_result_bytes = 64u << 20;
 };
 
 }  // namespace taskgres::router

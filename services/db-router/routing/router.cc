@@ -56,9 +56,13 @@ void Router::Dispatch(std::unique_ptr<Job> job, bool force_primary, RouteReason 
                                  job->failed_nodes.end()) {
         continue;
       }
-      const bool too_far = (settings_.max_replica_lag > absl::ZeroDuration() &&
-                            view.lag_seconds > absl::ToDoubleSeconds(settings_.max_replica_lag)) ||
-                           (job->max_lag_ms > 0 && view.lag_seconds * 1000.0 > job->max_lag_ms);
+      // Without a primary, lag is measured against its last known position and
+      // only grows: the router's own limit then yields to serving reads at all.
+      // A caller's explicit max_lag_ms always holds.
+      const bool too_far =
+          (primary != nullptr && settings_.max_replica_lag > absl::ZeroDuration() &&
+           view.lag_seconds > absl::ToDoubleSeconds(settings_.max_replica_lag)) ||
+          (job->max_lag_ms > 0 && view.lag_seconds * 1000.0 > job->max_lag_ms);
       if (too_far) {
         lagging = true;
         continue;

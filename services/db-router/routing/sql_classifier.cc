@@ -5,6 +5,7 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 
 namespace taskgres::router {
@@ -100,6 +101,16 @@ bool Tokenize(absl::string_view sql, std::vector<Token>& tokens) {
   return true;
 }
 
+// True when the tokens hold ON COMMIT DROP.
+bool CommitDrops(const std::vector<Token>& tokens) {
+  for (size_t i = 0; i + 2 < tokens.size(); ++i) {
+    if (tokens[i].word == "ON" && tokens[i + 1].word == "COMMIT" && tokens[i + 2].word == "DROP") {
+      return true;
+    }
+  }
+  return false;
+}
+
 Classification Rejected(std::string reason) {
   return {StatementKind::kRejected, std::move(reason)};
 }
@@ -161,6 +172,34 @@ Classification ClassifyStatement(absl::string_view sql, StatementContext context
                                  "database"));
   }
 
+  // Session state hidden inside a statement would also outlive the call on a
+  // pooled connection.
+  for (size_t i = 0; i < tokens.size(); ++i) {
+    const std::string& word = tokens[i].word;
+    if (word == "SET_CONFIG") {
+      return Rejected(
+          "set_config() is not allowed: it can change a pooled connection's session; use SET "
+          "LOCAL inside ExecuteTransaction");
+    }
+    const bool advisory = absl::StartsWith(word, "PG_ADVISORY_") ||
+                          absl::StartsWith(word, "PG_TRY_ADVISORY_");
+    if (advisory && !absl::StrContains(word, "_XACT_")) {
+      return Rejected(absl::StrCat(
+          absl::AsciiStrToLower(word),
+          "() is a session-level lock that would stay on a pooled connection; use the _xact_ "
+          "form inside ExecuteTransaction"));
+    }
+    const std::string& before = i > 0 ? tokens[i - 1].word : "";
+    const bool temporary = (word == "TEMP" || word == "TEMPORARY") &&
+                           (before == "CREATE" || before == "INTO" || before == "LOCAL" ||
+                            before == "GLOBAL");
+    if (temporary && !(context == StatementContext::kTransaction && CommitDrops(tokens))) {
+      return Rejected(
+          "temporary tables would stay on a pooled connection; create them inside "
+          "ExecuteTransaction with ON COMMIT DROP");
+    }
+  }
+
   static const absl::flat_hash_set<std::string> kReadStarts = {"SELECT", "VALUES", "TABLE",
                                                                "WITH",   "SHOW",   "EXPLAIN"};
   if (!kReadStarts.contains(first)) return {StatementKind::kWrite, ""};
@@ -169,8 +208,8 @@ Classification ClassifyStatement(absl::string_view sql, StatementContext context
       "INSERT", "UPDATE", "DELETE", "MERGE", "INTO", "ANALYZE", "ANALYSE",
       // Functions that write or need a transaction id; they fail on a replica.
       "NEXTVAL", "SETVAL", "PG_NOTIFY", "TXID_CURRENT", "PG_CURRENT_XACT_ID", "LO_CREATE",
-      "LO_UNLINK", "LO_IMPORT", "PG_ADVISORY_LOCK", "PG_ADVISORY_XACT_LOCK", "PG_TRY_ADVISORY_LOCK",
-      "PG_TRY_ADVISORY_XACT_LOCK"};
+      "LO_UNLINK", "LO_IMPORT", "PG_ADVISORY_XACT_LOCK", "PG_ADVISORY_XACT_LOCK_SHARED",
+      "PG_TRY_ADVISORY_XACT_LOCK", "PG_TRY_ADVISORY_XACT_LOCK_SHARED"};
   for (size_t i = 0; i < tokens.size(); ++i) {
     const std::string& word = tokens[i].word;
     if (kWritingWords.contains(word)) return {StatementKind::kWrite, ""};

@@ -82,6 +82,24 @@ TEST(SqlClassifierTest, SetLocalIsAllowedOnlyInsideTransactions) {
             StatementKind::kRejected);
 }
 
+TEST(SqlClassifierTest, SessionStateInsideStatementsIsRejected) {
+  for (const char* sql : {"SELECT set_config('default_transaction_read_only', 'off', false)",
+                          "SELECT pg_advisory_lock(1)", "SELECT pg_try_advisory_lock(1, 2)",
+                          "SELECT pg_advisory_unlock_all()", "CREATE TEMP TABLE t (x int)",
+                          "CREATE LOCAL TEMPORARY TABLE t (x int)", "SELECT * INTO TEMP t FROM u"}) {
+    Classification c = ClassifyStatement(sql, StatementContext::kSingle);
+    EXPECT_EQ(c.kind, StatementKind::kRejected) << sql;
+    EXPECT_NE(c.reason.find("pooled connection"), std::string::npos) << c.reason;
+  }
+  // The transaction-scoped forms are fine, and a column named temp is not a table.
+  EXPECT_EQ(Kind("SELECT pg_advisory_xact_lock(1)", StatementContext::kTransaction),
+            StatementKind::kWrite);
+  EXPECT_EQ(Kind("CREATE TEMP TABLE t (x int) ON COMMIT DROP", StatementContext::kTransaction),
+            StatementKind::kWrite);
+  EXPECT_EQ(Kind("CREATE TEMP TABLE t (x int) ON COMMIT DROP"), StatementKind::kRejected);
+  EXPECT_EQ(Kind("SELECT temp FROM weather"), StatementKind::kRead);
+}
+
 TEST(SqlClassifierTest, TrailingSemicolonIsFine) {
   EXPECT_EQ(Kind("SELECT 1;;"), StatementKind::kRead);
 }
