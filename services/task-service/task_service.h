@@ -112,6 +112,15 @@ class TaskServiceImpl final : public v1::TaskService::CallbackService {
 
   // Verifies the bearer token; for admins, also that they still are admins.
   void Authenticate(grpc::CallbackServerContext* context, CallerCallback done);
+  // The bearer token the call carries, or empty.
+  static std::string BearerToken(const grpc::CallbackServerContext* context);
+  // Whether a WatchTasks stream of `owner`'s tasks opened by `username` with
+  // `token` may go on; answers OK or the status that ends it.
+  void RecheckWatcher(const std::string& token, const std::string& owner,
+                      const std::string& username, absl::AnyInvocable<void(grpc::Status)> verdict);
+  // The same for a token already taken from the call (for re-checks that run
+  // while a stream lasts), with `deadline` on any database lookup.
+  void AuthenticateToken(const std::string& token, absl::Time deadline, CallerCallback done);
   // Authenticate, then require an admin (PERMISSION_DENIED otherwise).
   void AuthenticateAdmin(grpc::CallbackServerContext* context, CallerCallback done);
 
@@ -132,8 +141,8 @@ class TaskServiceImpl final : public v1::TaskService::CallbackService {
   // Inserts a user with a freshly hashed password and answers with it.
   void InsertUser(grpc::CallbackServerContext* context, grpc::ServerUnaryReactor* reactor,
                   std::string username, std::string password, v1::Role role, v1::User* response);
-  // Answers a failed login after the failure delay.
-  void FailLogin(grpc::ServerUnaryReactor* reactor, const std::string& username);
+  // Answers a failed login `login_failure_delay` after it `started`.
+  void FailLogin(grpc::ServerUnaryReactor* reactor, absl::Time started);
 
   std::optional<v1::Role> CachedRole(const std::string& username);
   void CacheRole(const std::string& username, v1::Role role);

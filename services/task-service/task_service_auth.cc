@@ -74,14 +74,51 @@ void TaskServiceImpl::CacheRole(const std::string& username, v1::Role role) {
   roles_[username] = {role, absl::Now()};
 }
 
-void TaskServiceImpl::Authenticate(grpc::CallbackServerContext* context, CallerCallback done) {
+std::string TaskServiceImpl::BearerToken(const grpc::CallbackServerContext* context) {
   const std::optional<std::string> header = Metadata(context, "authorization");
-  if (!header || !absl::StartsWith(*header, "Bearer ")) {
+  if (!header || !absl::StartsWith(*header, "Bearer ")) return "";
+  return header->substr(7);
+}
+
+void TaskServiceImpl::Authenticate(grpc::CallbackServerContext* context, CallerCallback done) {
+  const std::string token = BearerToken(context);
+  if (token.empty()) {
     done(absl::UnauthenticatedError(
         "log in first: send 'authorization: Bearer <token>' from Login"));
     return;
   }
-  absl::StatusOr<auth::TokenClaims> claims = deps_.signer.Verify(header->substr(7), absl::Now());
+  AuthenticateToken(token, absl::FromChrono(context->deadline()), std::move(done));
+}
+
+void TaskServiceImpl::RecheckWatcher(const std::string& token, const std::string& owner,
+                                     const std::string& username,
+                                     absl::AnyInvocable<void(grpc::Status)> verdict) {
+  AuthenticateToken(
+      token, absl::Now() + absl::Seconds(5),
+      [owner, username, verdict = std::move(verdict)](absl::StatusOr<Caller> caller) mutable {
+        if (!caller.ok()) {
+          if (caller.status().code() != absl::StatusCode::kUnauthenticated) {
+            verdict(grpc::Status::OK);  // a database hiccup does not end the stream
+            return;
+          }
+          verdict(grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
+                               absl::StrCat("your session ended (", caller.status().message(),
+                                            "); log in and watch again")));
+          return;
+        }
+        if (owner != username && !caller->admin()) {
+          verdict(grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
+                               "you are no longer an admin, so this watch of other users' tasks "
+                               "has ended"));
+          return;
+        }
+        verdict(grpc::Status::OK);
+      });
+}
+
+void TaskServiceImpl::AuthenticateToken(const std::string& token, absl::Time deadline,
+                                        CallerCallback done) {
+  absl::StatusOr<auth::TokenClaims> claims = deps_.signer.Verify(token, absl::Now());
   if (!claims.ok()) {
     done(claims.status());
     return;
@@ -97,8 +134,11 @@ void TaskServiceImpl::Authenticate(grpc::CallbackServerContext* context, CallerC
     done(std::move(caller));
     return;
   }
+  // At or after the last role change this instance made for them.
   deps_.db.Execute(
-      Query("SELECT role FROM users WHERE username = $1", v1::INTENT_READ).Text(caller.username),
+      Query("SELECT role FROM users WHERE username = $1", v1::INTENT_READ)
+          .Text(caller.username)
+          .MinLsn(deps_.lsns.Get(caller.username)),
       [this, caller, done = std::move(done)](const grpc::Status& status,
                                              v1::ExecuteResponse&& rows) mutable {
         if (!status.ok()) {
@@ -113,7 +153,7 @@ void TaskServiceImpl::Authenticate(grpc::CallbackServerContext* context, CallerC
         CacheRole(caller.username, caller.role);
         done(std::move(caller));
       },
-      absl::FromChrono(context->deadline()));
+      deadline);
 }
 
 void TaskServiceImpl::AuthenticateAdmin(grpc::CallbackServerContext* context, CallerCallback done) {
@@ -168,11 +208,11 @@ void TaskServiceImpl::HashPassword(std::string password,
     (*shared_done)(absl::ResourceExhaustedError("the server is busy hashing passwords; try again"));
 }
 
-void TaskServiceImpl::FailLogin(grpc::ServerUnaryReactor* reactor, const std::string& username) {
-  deps_.throttle.RecordFailure(username, absl::Now());
+void TaskServiceImpl::FailLogin(grpc::ServerUnaryReactor* reactor, absl::Time started) {
   deps_.metrics.CountLoginFailure();
-  // Answer later, the same way for unknown users and wrong passwords.
-  deps_.timers.Schedule(absl::Now() + options_.login_failure_delay, [reactor](bool) {
+  // Answer at a fixed time after the request arrived, the same way for
+  // unknown users and wrong passwords, however long the lookups took.
+  deps_.timers.Schedule(started + options_.login_failure_delay, [reactor](bool) {
     reactor->Finish(grpc::Status(grpc::StatusCode::UNAUTHENTICATED, kWrongCredentials));
   });
 }
@@ -189,19 +229,20 @@ grpc::ServerUnaryReactor* TaskServiceImpl::Login(grpc::CallbackServerContext* co
     reactor->Finish(ToGrpcStatus(problem));
     return reactor;
   }
-  if (absl::Status allowed = deps_.throttle.Check(username, absl::Now()); !allowed.ok()) {
+  const absl::Time started = absl::Now();
+  if (absl::Status allowed = deps_.throttle.Admit(username, started); !allowed.ok()) {
     deps_.metrics.CountLoginThrottled();
     reactor->Finish(ToGrpcStatus(allowed));
     return reactor;
   }
   // Check the hash off the gRPC threads, then answer.
-  auto verify = [this, reactor, request,
-                 response](std::optional<std::pair<std::string, v1::Role>> user) {
+  auto verify = [this, reactor, request, response,
+                 started](std::optional<std::pair<std::string, v1::Role>> user) {
     const std::string hash = user ? user->first : deps_.hasher.decoy_hash();
-    const bool queued = deps_.cpu.Submit([this, reactor, request, response, user, hash] {
+    const bool queued = deps_.cpu.Submit([this, reactor, request, response, user, hash, started] {
       const bool match = deps_.hasher.Verify(request->password(), hash);
       if (!user || !match) {
-        FailLogin(reactor, request->username());
+        FailLogin(reactor, started);
         return;
       }
       deps_.throttle.RecordSuccess(request->username());
@@ -401,6 +442,8 @@ grpc::ServerUnaryReactor* TaskServiceImpl::SetUserRole(grpc::CallbackServerConte
                 ReadUser(results.results(1).rows(0), response);
                 CacheRole(request->username(), request->role());
                 RecordWrite(context, caller.username, results.commit_lsn());
+                // Their next role check reads at least this far.
+                deps_.lsns.Remember(request->username(), results.commit_lsn());
                 reactor->Finish(grpc::Status::OK);
               } else if (results.results(2).rows_size() == 0) {
                 reactor->Finish(

@@ -318,18 +318,26 @@ grpc::ServerUnaryReactor* TaskServiceImpl::DeleteFortunes(grpc::CallbackServerCo
 grpc::ServerWriteReactor<v1::TaskEvent>* TaskServiceImpl::WatchTasks(
     grpc::CallbackServerContext* context, const v1::WatchTasksRequest* request) {
   auto* reactor = new WatchReactor(context, deps_.hub, options_.watch_buffer, deps_.metrics,
-                                   deps_.streams);  // deletes itself
+                                   deps_.streams, deps_.timers);  // deletes itself
   reactor->Hold();                                  // until the caller is known
   // The request may be gone by the time the callback runs (the stream can be
   // cancelled meanwhile): copy what it needs.
   Authenticate(
-      context, [this, reactor, requested = request->owner()](absl::StatusOr<Caller> caller) {
+      context, [this, context, reactor,
+                requested = request->owner()](absl::StatusOr<Caller> caller) {
         absl::StatusOr<std::string> owner =
             caller.ok() ? ResolveOwner(*caller, requested, /*allow_all=*/true) : caller.status();
         if (!owner.ok()) {
           reactor->FinishNow(ToGrpcStatus(owner.status()));
         } else {
-          reactor->Subscribe(*owner);  // UNAVAILABLE while the hub is not listening
+          // The stream outlives this check: while it lasts, the token must stay
+          // valid and, for someone else's tasks, the caller an admin.
+          // UNAVAILABLE while the hub is not listening.
+          reactor->Subscribe(*owner, options_.admin_role_ttl,
+                             [this, token = BearerToken(context), owner = *owner,
+                              username = caller->username](auto verdict) {
+                               RecheckWatcher(token, owner, username, std::move(verdict));
+                             });
         }
         reactor->Release();
       });

@@ -194,6 +194,56 @@ TEST_F(AuthorizationTest, TheLastAdminCannotBeDemoted) {
   EXPECT_TRUE(ListUsers(*admin_).ok());
 }
 
+// Reads a WatchTasks stream to its end; the final status and how long it ran.
+std::pair<grpc::Status, double> WatchUntilEnd(TaskClient& client, const std::string& owner,
+                                              const std::function<void()>& once_active) {
+  auto context = client.Context(std::chrono::seconds(60));
+  v1::WatchTasksRequest request;
+  request.set_owner(owner);
+  auto reader = client.stub().WatchTasks(context.get(), request);
+  reader->WaitForInitialMetadata();
+  const auto start = std::chrono::steady_clock::now();
+  once_active();
+  v1::TaskEvent event;
+  while (reader->Read(&event)) {
+  }
+  grpc::Status status = reader->Finish();
+  return {status,
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()};
+}
+
+TEST_F(AuthorizationTest, AWatchEndsWhenItsTokenExpires) {
+  auto signer = auth::TokenSigner::FromSecrets({stack_->token_key});
+  ASSERT_TRUE(signer.ok());
+  const absl::Time now = absl::Now();
+  TaskClient short_lived = stack_->Anonymous();
+  short_lived.set_token(
+      signer->Sign({"alice", v1::ROLE_CLIENT, now, now + absl::Seconds(2)}));
+  auto [status, seconds] = WatchUntilEnd(short_lived, "", [] {});
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED) << status.error_message();
+  EXPECT_NE(status.error_message().find("log in"), std::string::npos) << status.error_message();
+  EXPECT_LT(seconds, 20.0);
+}
+
+TEST_F(AuthorizationTest, AWatchOfEveryoneEndsWhenTheAdminIsDemoted) {
+  v1::CreateUserRequest create;
+  create.set_username("dora");
+  create.set_password("a-good-password");
+  create.set_role(v1::ROLE_ADMIN);
+  v1::User user;
+  const grpc::Status created = admin_->stub().CreateUser(admin_->Context().get(), create, &user);
+  ASSERT_TRUE(created.ok()) << created.error_message();
+  TaskClient dora = stack_->Anonymous();
+  ASSERT_TRUE(dora.Login("dora", "a-good-password").ok());
+  auto [status, seconds] = WatchUntilEnd(dora, "*", [&] {
+    EXPECT_TRUE(SetRole(*admin_, "dora", v1::ROLE_CLIENT).ok());
+  });
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED) << status.error_message();
+  EXPECT_LT(seconds, 20.0);
+  // Her own tasks she may still watch, as a client.
+  EXPECT_EQ(ListOf(dora, "").error_code(), grpc::StatusCode::OK);
+}
+
 TEST_F(AuthorizationTest, MissingExpiredAndTamperedTokensAreUnauthenticated) {
   auto signer = auth::TokenSigner::FromSecrets({stack_->token_key});
   ASSERT_TRUE(signer.ok());
