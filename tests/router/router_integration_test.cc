@@ -140,6 +140,9 @@ TEST_F(RouterIntegrationTest, ReadYourWritesUnderWriteLoad) {
   for (auto& thread : load) thread.join();
   std::cout << "read-your-writes: " << from_replica << " of 1000 reads served by replicas\n";
   EXPECT_EQ(missed, 0);
+  // Correct by falling back to the primary is not enough: replicas must carry
+  // most of these reads (the bench's router-ryw scenario measures the share).
+  EXPECT_GE(from_replica, 800);
 }
 
 TEST_F(RouterIntegrationTest, NullIsDistinctFromEmptyString) {
