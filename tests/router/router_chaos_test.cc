@@ -188,12 +188,11 @@ TEST(RouterChaosTest, FailoverUnderLoadLosesNoAcknowledgedWrite) {
         if (!client.Topology(&topology).ok()) return false;
         wrong.clear();
         for (const v1::NodeStatus& node : topology.nodes()) {
-          const bool expected =
-              node.name() == new_primary_name
-                  ? node.role() == v1::NODE_ROLE_PRIMARY && node.healthy()
-                  : node.name() == old_primary_name
-                        ? !node.healthy() && node.role() != v1::NODE_ROLE_PRIMARY
-                        : node.role() == v1::NODE_ROLE_REPLICA && node.healthy();
+          const bool expected = node.name() == new_primary_name
+                                    ? node.role() == v1::NODE_ROLE_PRIMARY && node.healthy()
+                                : node.name() == old_primary_name
+                                    ? !node.healthy() && node.role() != v1::NODE_ROLE_PRIMARY
+                                    : node.role() == v1::NODE_ROLE_REPLICA && node.healthy();
           if (!expected) wrong += node.name() + " (" + node.problem() + ") ";
         }
         return topology.nodes_size() == 3 && wrong.empty();
@@ -258,8 +257,7 @@ TEST(RouterChaosTest, TwoPrimariesAreFencedUntilOnlyOneIsLeft) {
   grpc::Status status = client.Execute("SELECT count(*) FROM events", {}, v1::INTENT_READ, &read,
                                        created, milliseconds(5000));
   ASSERT_TRUE(status.ok()) << status.error_message();
-  EXPECT_EQ(read.served_by().node(),
-            "127.0.0.1:" + std::to_string(stack->cluster->port(replica)));
+  EXPECT_EQ(read.served_by().node(), "127.0.0.1:" + std::to_string(stack->cluster->port(replica)));
 
   // Once the rogue node is gone, the original primary takes writes again.
   stack->cluster->StopNode(rogue);
@@ -330,9 +328,9 @@ TEST(RouterChaosTest, WithNoStandbyLeftWritesTimeOutAndReadsGoOn) {
   for (int i = 0; i < 3; ++i) {
     v1::ExecuteResponse response;
     const auto start = Clock::now();
-    grpc::Status status = client.Execute("INSERT INTO events (id) VALUES ($1)",
-                                         {std::to_string(900000 + i)}, v1::INTENT_WRITE, &response, 0,
-                                         milliseconds(1000));
+    grpc::Status status =
+        client.Execute("INSERT INTO events (id) VALUES ($1)", {std::to_string(900000 + i)},
+                       v1::INTENT_WRITE, &response, 0, milliseconds(1000));
     EXPECT_FALSE(status.ok()) << "a write was acknowledged without a standby";
     EXPECT_LT(Seconds(Clock::now() - start), 3.0);
   }
@@ -352,8 +350,8 @@ TEST(RouterChaosTest, WithNoStandbyLeftWritesTimeOutAndReadsGoOn) {
   }
   // Reads fall back to the primary meanwhile.
   v1::ExecuteResponse read;
-  grpc::Status status = client.Execute("SELECT count(*) FROM events", {}, v1::INTENT_READ, &read,
-                                       0, milliseconds(5000));
+  grpc::Status status = client.Execute("SELECT count(*) FROM events", {}, v1::INTENT_READ, &read, 0,
+                                       milliseconds(5000));
   EXPECT_TRUE(status.ok()) << status.error_message();
   EXPECT_EQ(read.served_by().role(), v1::NODE_ROLE_PRIMARY);
 

@@ -246,8 +246,8 @@ TEST_F(RouterIntegrationTest, TransactionsAreAllOrNothing) {
   EXPECT_NE(status.error_message().find("statement 2 of 2"), std::string::npos)
       << status.error_message();
   v1::ExecuteResponse check;
-  status =
-      client.Execute("SELECT count(*) FROM items WHERE name = 'tx-c'", {}, v1::INTENT_WRITE, &check);
+  status = client.Execute("SELECT count(*) FROM items WHERE name = 'tx-c'", {}, v1::INTENT_WRITE,
+                          &check);
   ASSERT_TRUE(status.ok()) << status.error_message();
   EXPECT_EQ(check.rows(0).values(0).text(), "0");  // rolled back with the failing statement
 }
@@ -257,10 +257,9 @@ TEST_F(RouterIntegrationTest, AFailedTransactionDoesNotDisturbWritesPipelinedWit
   // it on the same connection must still run (once) and get a commit LSN.
   RouterClient setup = Client();
   v1::ExecuteResponse response;
-  ASSERT_TRUE(setup
-                  .Execute("INSERT INTO items (name) VALUES ('tx-taken')", {}, v1::INTENT_WRITE,
-                           &response)
-                  .ok());
+  ASSERT_TRUE(
+      setup.Execute("INSERT INTO items (name) VALUES ('tx-taken')", {}, v1::INTENT_WRITE, &response)
+          .ok());
   std::atomic<int> unexpected{0};
   std::vector<std::thread> writers;
   for (int t = 0; t < 16; ++t) {
@@ -271,23 +270,23 @@ TEST_F(RouterIntegrationTest, AFailedTransactionDoesNotDisturbWritesPipelinedWit
         if (t % 2 == 0) {
           // Fails at its second statement: the whole transaction rolls back.
           v1::ExecuteTransactionResponse failed;
-          grpc::Status status = client.Transaction(
-              {{"INSERT INTO items (name) VALUES ($1)", {name + "-lost"}},
-               {"INSERT INTO items (name) VALUES ($1)", {"tx-taken"}}},
-              &failed);
+          grpc::Status status =
+              client.Transaction({{"INSERT INTO items (name) VALUES ($1)", {name + "-lost"}},
+                                  {"INSERT INTO items (name) VALUES ($1)", {"tx-taken"}}},
+                                 &failed);
           if (status.error_code() != grpc::StatusCode::ALREADY_EXISTS) {
             ++unexpected;
             ADD_FAILURE() << status.error_code() << " " << status.error_message();
           }
         } else {
           v1::ExecuteTransactionResponse done;
-          grpc::Status status = client.Transaction(
-              {{"INSERT INTO items (name) VALUES ($1)", {name + "-a"}},
-               {"INSERT INTO items (name) VALUES ($1)", {name + "-b"}}},
-              &done);
+          grpc::Status status =
+              client.Transaction({{"INSERT INTO items (name) VALUES ($1)", {name + "-a"}},
+                                  {"INSERT INTO items (name) VALUES ($1)", {name + "-b"}}},
+                                 &done);
           v1::ExecuteResponse single;
-          grpc::Status plain = client.Execute("INSERT INTO items (name) VALUES ($1)",
-                                              {name + "-c"}, v1::INTENT_WRITE, &single);
+          grpc::Status plain = client.Execute("INSERT INTO items (name) VALUES ($1)", {name + "-c"},
+                                              v1::INTENT_WRITE, &single);
           if (!status.ok() || !plain.ok() || done.commit_lsn() == 0 || single.commit_lsn() == 0) {
             ++unexpected;
             ADD_FAILURE() << status.error_message() << " / " << plain.error_message();

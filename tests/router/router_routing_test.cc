@@ -50,9 +50,9 @@ TEST(RouterRoutingTest, AnAutoStatementThatWritesIsRetriedOnThePrimary) {
   RouterClient client = stack->Client();
   v1::ExecuteResponse response;
   // A function that writes looks like a plain read to the classifier.
-  grpc::Status status = client.Execute(
-      "CREATE TABLE marks (id bigserial PRIMARY KEY, note text NOT NULL)", {}, v1::INTENT_WRITE,
-      &response);
+  grpc::Status status =
+      client.Execute("CREATE TABLE marks (id bigserial PRIMARY KEY, note text NOT NULL)", {},
+                     v1::INTENT_WRITE, &response);
   ASSERT_TRUE(status.ok()) << status.error_message();
   status = client.Execute(
       "CREATE FUNCTION add_mark(note text) RETURNS bigint LANGUAGE sql AS "
@@ -90,8 +90,8 @@ TEST(RouterRoutingTest, TheCallersDeadlineAndCancelStopTheBackendQuery) {
                                          &response, 0, milliseconds(400));
     EXPECT_EQ(status.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED) << status.error_message();
     EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(3));
-    EXPECT_TRUE(WaitFor([&] { return NothingRunning(*stack->cluster, marker); },
-                        milliseconds(3000)))
+    EXPECT_TRUE(
+        WaitFor([&] { return NothingRunning(*stack->cluster, marker); }, milliseconds(3000)))
         << "the query outlived its caller's deadline: " << marker;
   }
 
@@ -123,9 +123,10 @@ TEST(RouterRoutingTest, AReplicaLaggingBeyondTheLimitServesNoReadsUntilItCatches
   ASSERT_NE(stack, nullptr);
   RouterClient client = stack->Client();
   v1::ExecuteResponse response;
-  ASSERT_TRUE(client.Execute("CREATE TABLE ticks (id bigserial PRIMARY KEY)", {}, v1::INTENT_WRITE,
-                             &response)
-                  .ok());
+  ASSERT_TRUE(
+      client
+          .Execute("CREATE TABLE ticks (id bigserial PRIMARY KEY)", {}, v1::INTENT_WRITE, &response)
+          .ok());
   const int paused = SomeReplica(*stack->cluster);
   const std::string paused_name = NodeName(*stack->cluster, paused);
   PgConnection paused_conn(stack->cluster->superuser_conninfo(paused));
@@ -210,8 +211,8 @@ TEST(RouterRoutingTest, HostNamesAreResolved) {
 }
 
 TEST(RouterRoutingTest, PoolsShrinkWhenIdleAndRenewOldConnections) {
-  auto stack = RouterStack::Start({"--pool-min=1", "--pool-max=4", "--pool-idle-timeout=1s",
-                                   "--pool-max-lifetime=2s"});
+  auto stack = RouterStack::Start(
+      {"--pool-min=1", "--pool-max=4", "--pool-idle-timeout=1s", "--pool-max-lifetime=2s"});
   ASSERT_NE(stack, nullptr);
   const int primary = stack->cluster->primary();
   // Slow statements arriving while every connection is stuck in one make the
@@ -271,10 +272,9 @@ TEST(RouterRoutingTest, SqlAndParametersNeverReachTheLog) {
   v1::ExecuteResponse response;
   std::string sqlstate;
   // Good, failing and refused statements, reads and writes.
-  ASSERT_TRUE(client
-                  .Execute("SELECT $1::text AS " + sql_marker, {param_marker}, v1::INTENT_READ,
-                           &response)
-                  .ok());
+  ASSERT_TRUE(
+      client.Execute("SELECT $1::text AS " + sql_marker, {param_marker}, v1::INTENT_READ, &response)
+          .ok());
   EXPECT_FALSE(client
                    .Execute("SELECT no_such_column_" + sql_marker + " WHERE $1 = 'x'",
                             {param_marker}, v1::INTENT_READ, &response, 0, milliseconds(5000),
@@ -289,10 +289,10 @@ TEST(RouterRoutingTest, SqlAndParametersNeverReachTheLog) {
       client.Execute("SET work_mem = '" + param_marker + "'", {}, v1::INTENT_WRITE, &response)
           .ok());
   v1::ExecuteTransactionResponse transaction;
-  EXPECT_FALSE(client
-                   .Transaction({{"SELECT $1::int /* " + sql_marker + " */", {param_marker}}},
-                                &transaction)
-                   .ok());
+  EXPECT_FALSE(
+      client
+          .Transaction({{"SELECT $1::int /* " + sql_marker + " */", {param_marker}}}, &transaction)
+          .ok());
   std::this_thread::sleep_for(milliseconds(300));
   const std::string log = stack->router->log();
   EXPECT_FALSE(log.empty()) << "the router logged nothing at debug level";
