@@ -126,7 +126,9 @@ class TaskServiceImpl final : public v1::TaskService::CallbackService {
 
   // The LSN reads must have replayed: the newest of what the caller sent
   // (x-taskgres-lsn) and what this instance remembers of their writes.
-  uint64_t ReadLsn(const grpc::CallbackServerContext* context, const Caller& caller) const;
+  // INVALID_ARGUMENT when the caller sent metadata that is not an LSN.
+  absl::StatusOr<uint64_t> ReadLsn(const grpc::CallbackServerContext* context,
+                                   const Caller& caller) const;
   // Remembers a write and returns its LSN to the caller as x-taskgres-lsn.
   void RecordWrite(grpc::CallbackServerContext* context, const std::string& username, uint64_t lsn);
 

@@ -166,11 +166,17 @@ void TaskServiceImpl::AuthenticateAdmin(grpc::CallbackServerContext* context, Ca
   });
 }
 
-uint64_t TaskServiceImpl::ReadLsn(const grpc::CallbackServerContext* context,
-                                  const Caller& caller) const {
+absl::StatusOr<uint64_t> TaskServiceImpl::ReadLsn(const grpc::CallbackServerContext* context,
+                                                  const Caller& caller) const {
   uint64_t lsn = deps_.lsns.Get(caller.username);
   if (std::optional<std::string> sent = Metadata(context, kLsnHeader)) {
-    if (std::optional<uint64_t> parsed = ParseLsn(*sent)) lsn = std::max(lsn, *parsed);
+    // Ignoring a mangled token would silently give up read-your-writes.
+    std::optional<uint64_t> parsed = ParseLsn(*sent);
+    if (!parsed) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          kLsnHeader, " must be sent back exactly as a write returned it (like 16/B374D848)"));
+    }
+    lsn = std::max(lsn, *parsed);
   }
   return lsn;
 }
@@ -382,10 +388,15 @@ grpc::ServerUnaryReactor* TaskServiceImpl::ListUsers(grpc::CallbackServerContext
       reactor->Finish(ToGrpcStatus(caller.status()));
       return;
     }
+    absl::StatusOr<uint64_t> min_lsn = ReadLsn(context, *caller);
+    if (!min_lsn.ok()) {
+      reactor->Finish(ToGrpcStatus(min_lsn.status()));
+      return;
+    }
     deps_.db.Execute(
         Query(absl::StrCat("SELECT ", kUserColumns, " FROM users ORDER BY username"),
               v1::INTENT_READ)
-            .MinLsn(ReadLsn(context, *caller)),
+            .MinLsn(*min_lsn),
         [reactor, response](const grpc::Status& status, v1::ExecuteResponse&& rows) {
           if (!status.ok()) {
             reactor->Finish(DatabaseError(status, "listing users"));

@@ -44,6 +44,11 @@ grpc::ServerUnaryReactor* TaskServiceImpl::ListTasks(grpc::CallbackServerContext
                                                 " (0 = ", kDefaultPageSize, ")")));
       return;
     }
+    absl::StatusOr<uint64_t> min_lsn = ReadLsn(context, *caller);
+    if (!min_lsn.ok()) {
+      reactor->Finish(ToGrpcStatus(min_lsn.status()));
+      return;
+    }
     const int page_size = request->page_size() == 0 ? kDefaultPageSize : request->page_size();
     const std::string query_key = OwnerFilterQueryKey(*owner, request->filter());
     int64_t after_id = 0;
@@ -68,7 +73,7 @@ grpc::ServerUnaryReactor* TaskServiceImpl::ListTasks(grpc::CallbackServerContext
         request->filter().source() == v1::TASK_SOURCE_UNSPECIFIED
             ? std::nullopt
             : std::make_optional<std::string>(SourceText(request->filter().source())));
-    query.Int(page_size + 1).MinLsn(ReadLsn(context, *caller));
+    query.Int(page_size + 1).MinLsn(*min_lsn);
     deps_.db.Execute(
         std::move(query),
         [reactor, response, page_size, query_key](const grpc::Status& status,
@@ -319,28 +324,26 @@ grpc::ServerWriteReactor<v1::TaskEvent>* TaskServiceImpl::WatchTasks(
     grpc::CallbackServerContext* context, const v1::WatchTasksRequest* request) {
   auto* reactor = new WatchReactor(context, deps_.hub, options_.watch_buffer, deps_.metrics,
                                    deps_.streams, deps_.timers);  // deletes itself
-  reactor->Hold();                                  // until the caller is known
+  reactor->Hold();                                                // until the caller is known
   // The request may be gone by the time the callback runs (the stream can be
   // cancelled meanwhile): copy what it needs.
-  Authenticate(
-      context, [this, context, reactor,
-                requested = request->owner()](absl::StatusOr<Caller> caller) {
-        absl::StatusOr<std::string> owner =
-            caller.ok() ? ResolveOwner(*caller, requested, /*allow_all=*/true) : caller.status();
-        if (!owner.ok()) {
-          reactor->FinishNow(ToGrpcStatus(owner.status()));
-        } else {
-          // The stream outlives this check: while it lasts, the token must stay
-          // valid and, for someone else's tasks, the caller an admin.
-          // UNAVAILABLE while the hub is not listening.
-          reactor->Subscribe(*owner, options_.admin_role_ttl,
-                             [this, token = BearerToken(context), owner = *owner,
-                              username = caller->username](auto verdict) {
-                               RecheckWatcher(token, owner, username, std::move(verdict));
-                             });
-        }
-        reactor->Release();
-      });
+  Authenticate(context, [this, context, reactor,
+                         requested = request->owner()](absl::StatusOr<Caller> caller) {
+    absl::StatusOr<std::string> owner =
+        caller.ok() ? ResolveOwner(*caller, requested, /*allow_all=*/true) : caller.status();
+    if (!owner.ok()) {
+      reactor->FinishNow(ToGrpcStatus(owner.status()));
+    } else {
+      // The stream outlives this check: while it lasts, the token must stay
+      // valid and, for someone else's tasks, the caller an admin.
+      // UNAVAILABLE while the hub is not listening.
+      reactor->Subscribe(
+          *owner, options_.admin_role_ttl,
+          [this, token = BearerToken(context), owner = *owner, username = caller->username](
+              auto verdict) { RecheckWatcher(token, owner, username, std::move(verdict)); });
+    }
+    reactor->Release();
+  });
   return reactor;
 }
 
