@@ -107,6 +107,18 @@ TEST_F(ServiceBinariesTest, EachServiceIsHealthyReflectsItsServicesAndServesVali
   TaskClient user = stack_->NewUser("metrics-user");
   v1::Task task;
   ASSERT_TRUE(user.Create("count me", &task).ok());
+  v1::Task doomed;
+  ASSERT_TRUE(user.Create("delete me", &doomed).ok());
+  v1::DeleteTaskRequest delete_request;
+  delete_request.set_id(doomed.id());
+  v1::DeleteTaskResponse deleted;
+  ASSERT_TRUE(user.stub().DeleteTask(user.Context().get(), delete_request, &deleted).ok());
+  TaskClient stranger = stack_->Anonymous();
+  EXPECT_EQ(stranger.Login("metrics-user", "wrong-password").error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  auto watch_context = user.Context();
+  auto watch = user.stub().WatchTasks(watch_context.get(), v1::WatchTasksRequest());
+  watch->WaitForInitialMetadata();
   for (const ServiceUnderTest& service : Services(*stack_)) {
     SCOPED_TRACE(service.name);
     EXPECT_EQ(HealthStatus(service.address), 1);  // SERVING
@@ -130,11 +142,14 @@ TEST_F(ServiceBinariesTest, EachServiceIsHealthyReflectsItsServicesAndServesVali
   const std::string task_metrics = *HttpGet(stack_->task_metrics_port, "/metrics");
   EXPECT_NE(
       task_metrics.find("grpc_server_handled_total{grpc_code=\"OK\",grpc_method=\"CreateTask\","
-                        "grpc_service=\"taskgres.v1.TaskService\",grpc_type=\"unary\"} 1"),
+                        "grpc_service=\"taskgres.v1.TaskService\",grpc_type=\"unary\"} 2"),
       std::string::npos);
-  EXPECT_NE(task_metrics.find("taskgres_tasks_created_total{source=\"manual\"} 1"),
-            std::string::npos);
   EXPECT_NE(task_metrics.find("taskgres_logins_total{result=\"success\"} 1"), std::string::npos);
+  EXPECT_NE(task_metrics.find("taskgres_logins_total{result=\"failure\"} 1"), std::string::npos);
+  EXPECT_NE(task_metrics.find("taskgres_tasks_created_total{source=\"manual\"} 2"),
+            std::string::npos);
+  EXPECT_NE(task_metrics.find("taskgres_tasks_deleted_total 1"), std::string::npos);
+  EXPECT_NE(task_metrics.find("taskgres_watch_subscribers 1"), std::string::npos);
   const std::string router_metrics = *HttpGet(stack_->router_metrics_port, "/metrics");
   for (const char* family :
        {"taskgres_router_queries_total", "taskgres_router_query_duration_seconds",
@@ -279,6 +294,10 @@ TEST_F(ServiceBinariesTest, BadConfigurationEndsWithOneClearErrorLine) {
        fortune,
        {token, free_listen, free_metrics, "--fortunes=/nonexistent/fortunes.txt"},
        "/nonexistent/fortunes.txt"},
+      {"empty fortune file",
+       fortune,
+       {token, free_listen, free_metrics, "--fortunes=" + WriteSecretFile("empty-fortunes", "")},
+       "no usable fortune"},
       {"bad flag value", router, {token, "--probe-interval=soon"}, "probe"},
   };
   for (const BadConfig& bad : cases) {

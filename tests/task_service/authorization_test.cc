@@ -208,8 +208,7 @@ std::pair<grpc::Status, double> WatchUntilEnd(TaskClient& client, const std::str
   while (reader->Read(&event)) {
   }
   grpc::Status status = reader->Finish();
-  return {status,
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()};
+  return {status, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()};
 }
 
 TEST_F(AuthorizationTest, AWatchEndsWhenItsTokenExpires) {
@@ -217,8 +216,7 @@ TEST_F(AuthorizationTest, AWatchEndsWhenItsTokenExpires) {
   ASSERT_TRUE(signer.ok());
   const absl::Time now = absl::Now();
   TaskClient short_lived = stack_->Anonymous();
-  short_lived.set_token(
-      signer->Sign({"alice", v1::ROLE_CLIENT, now, now + absl::Seconds(2)}));
+  short_lived.set_token(signer->Sign({"alice", v1::ROLE_CLIENT, now, now + absl::Seconds(2)}));
   auto [status, seconds] = WatchUntilEnd(short_lived, "", [] {});
   EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED) << status.error_message();
   EXPECT_NE(status.error_message().find("log in"), std::string::npos) << status.error_message();
@@ -235,9 +233,8 @@ TEST_F(AuthorizationTest, AWatchOfEveryoneEndsWhenTheAdminIsDemoted) {
   ASSERT_TRUE(created.ok()) << created.error_message();
   TaskClient dora = stack_->Anonymous();
   ASSERT_TRUE(dora.Login("dora", "a-good-password").ok());
-  auto [status, seconds] = WatchUntilEnd(dora, "*", [&] {
-    EXPECT_TRUE(SetRole(*admin_, "dora", v1::ROLE_CLIENT).ok());
-  });
+  auto [status, seconds] = WatchUntilEnd(
+      dora, "*", [&] { EXPECT_TRUE(SetRole(*admin_, "dora", v1::ROLE_CLIENT).ok()); });
   EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED) << status.error_message();
   EXPECT_LT(seconds, 20.0);
   // Her own tasks she may still watch, as a client.

@@ -1,11 +1,14 @@
 // Live updates and fortunes over real gRPC: WatchTasks delivers changes from
 // every writer to whoever may see them; generators clear, tick and stop.
 #include <atomic>
+#include <fstream>
 #include <mutex>
+#include <sstream>
 #include <thread>
 
 #include "gtest/gtest.h"
 #include "stack/full_stack.h"
+#include "taskgres/v1/fortune_service.grpc.pb.h"
 
 namespace taskgres::testing {
 namespace {
@@ -106,6 +109,9 @@ TEST_F(WatchAndFortunesTest, ChangesReachTheOwnerAndAdminsButNoOneElse) {
   ASSERT_TRUE(
       WaitFor([&] { return admin_watch.Seen(task.id(), v1::TaskEvent::TYPE_CREATED).has_value(); },
               milliseconds(1000)));
+  // Both within 1 s of the create call, not of each other.
+  EXPECT_LT(*erin_watch.Seen(task.id(), v1::TaskEvent::TYPE_CREATED) - start, milliseconds(1000));
+  EXPECT_LT(*admin_watch.Seen(task.id(), v1::TaskEvent::TYPE_CREATED) - start, milliseconds(1000));
   std::cout << "created event after "
             << std::chrono::duration<double, std::milli>(
                    *erin_watch.Seen(task.id(), v1::TaskEvent::TYPE_CREATED) - start)
@@ -160,6 +166,15 @@ TEST_F(WatchAndFortunesTest, ASlowWatcherIsCutOffWithoutSlowingOthers) {
       << slow.status().error_message();
   EXPECT_LT(slow.count(), static_cast<size_t>(kBursts * kPerBurst));
   std::cout << "the slow watcher got " << slow.count() << " events before being cut off\n";
+
+  // Cut off is not locked out: a new subscription works at once.
+  Watcher again(gina, "");
+  ASSERT_TRUE(again.active());
+  v1::Task task;
+  ASSERT_TRUE(gina.Create("after the cut-off", &task).ok());
+  EXPECT_TRUE(
+      WaitFor([&] { return again.Seen(task.id(), v1::TaskEvent::TYPE_CREATED).has_value(); },
+              milliseconds(1000)));
 }
 
 // Reads a GenerateFortunes stream on its own thread.
@@ -228,7 +243,9 @@ TEST_F(WatchAndFortunesTest, GeneratorClearsOldFortunesKeepsManualTasksAndTicks)
   ASSERT_TRUE(hank.Create("manual one", &manual).ok());
   ASSERT_TRUE(hank.Create("manual two", &manual).ok());
   Watcher watch(hank, "");
-  ASSERT_TRUE(watch.active());
+  TaskClient admin = stack_->Admin();
+  Watcher admin_watch(admin, "*");
+  ASSERT_TRUE(watch.active() && admin_watch.active());
 
   const auto start = Clock::now();
   FortuneStream stream(hank, 200);
@@ -244,9 +261,13 @@ TEST_F(WatchAndFortunesTest, GeneratorClearsOldFortunesKeepsManualTasksAndTicks)
     EXPECT_EQ(
         primary->Scalar("SELECT description FROM tasks WHERE id = $1", {std::to_string(task.id())}),
         task.description());
-    EXPECT_TRUE(
-        WaitFor([&] { return watch.Seen(task.id(), v1::TaskEvent::TYPE_CREATED).has_value(); },
-                milliseconds(1000)));
+    EXPECT_TRUE(WaitFor(
+        [&] {
+          return watch.Seen(task.id(), v1::TaskEvent::TYPE_CREATED).has_value() &&
+                 admin_watch.Seen(task.id(), v1::TaskEvent::TYPE_CREATED).has_value();
+        },
+        milliseconds(1000)))
+        << "fortune " << task.id() << " missing on the owner's or the admin's watch";
   }
   EXPECT_EQ(
       primary->Scalar(
@@ -285,6 +306,83 @@ TEST_F(WatchAndFortunesTest, BadGeneratorRequestsAreRefused) {
   ASSERT_TRUE(WaitFor([&] { return too_fast.ended(); }, milliseconds(5000)));
   EXPECT_EQ(too_fast.status().error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_NE(too_fast.status().error_message().find("at least 100"), std::string::npos);
+}
+
+// Calls FortuneService.Generate directly, as task-service does; returns the
+// final status and the tasks streamed.
+grpc::Status GenerateDirectly(const std::string& address, const std::string& token,
+                              const v1::GenerateRequest& request, std::vector<v1::Task>* tasks) {
+  auto stub = v1::FortuneService::NewStub(Channel(address));
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  if (!token.empty()) context.AddMetadata("authorization", "Bearer " + token);
+  auto reader = stub->Generate(&context, request);
+  v1::Task task;
+  while (reader->Read(&task)) tasks->push_back(task);
+  return reader->Finish();
+}
+
+TEST_F(WatchAndFortunesTest, FortuneServiceServesOnlyServicesAndHonoursItsOptions) {
+  std::ifstream token_file(stack_->service_token_file);
+  std::stringstream token_text;
+  token_text << token_file.rdbuf();
+  std::string token = token_text.str();
+  while (!token.empty() && (token.back() == '\n' || token.back() == '\r')) token.pop_back();
+  const std::string address = stack_->fortune->address();
+  TaskClient lena = stack_->NewUser("lena");  // the owner must exist
+  v1::GenerateRequest request;
+  request.set_owner("lena");
+  request.set_interval_ms(100);
+  request.set_max_count(2);
+  std::vector<v1::Task> tasks;
+
+  // Only holders of the service credential may generate for anyone.
+  EXPECT_EQ(GenerateDirectly(address, "", request, &tasks).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(GenerateDirectly(address, RandomToken(), request, &tasks).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_TRUE(tasks.empty());
+
+  v1::GenerateRequest bad = request;
+  bad.set_owner("");
+  EXPECT_EQ(GenerateDirectly(address, token, bad, &tasks).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  bad = request;
+  bad.set_max_count(-1);
+  grpc::Status status = GenerateDirectly(address, token, bad, &tasks);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(status.error_message().find("max_count"), std::string::npos) << status.error_message();
+  EXPECT_TRUE(tasks.empty());
+
+  // Two runs without clearing: the first run's fortunes stay.
+  request.set_clear_previous(false);
+  status = GenerateDirectly(address, token, request, &tasks);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  status = GenerateDirectly(address, token, request, &tasks);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_EQ(tasks.size(), 4u);
+  // Checked on the primary: these writes bypassed task-service, which
+  // therefore holds no LSN of them for lena.
+  auto primary = stack_->Primary();
+  const std::string ids =
+      "SELECT string_agg(id::text, ',' ORDER BY id) FROM tasks "
+      "WHERE owner = 'lena' AND source = 'FORTUNE'";
+  auto joined = [](const std::vector<v1::Task>& list) {
+    std::string text;
+    for (const v1::Task& task : list) {
+      if (!text.empty()) text += ',';
+      text += std::to_string(task.id());
+    }
+    return text;
+  };
+  EXPECT_EQ(primary->Scalar(ids), joined(tasks));
+  // With clearing (the default), only the new run's fortunes are left.
+  request.clear_clear_previous();
+  tasks.clear();
+  status = GenerateDirectly(address, token, request, &tasks);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_EQ(tasks.size(), 2u);
+  EXPECT_EQ(primary->Scalar(ids), joined(tasks));
 }
 
 TEST_F(WatchAndFortunesTest, DeleteFortunesRemovesOnlyFortunes) {
