@@ -4,6 +4,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/time/clock.h"
+#include "google/protobuf/arena.h"
 
 namespace taskgres {
 
@@ -55,20 +56,31 @@ void DbClient::PrepareStreamContext(grpc::ClientContext& context) const {
 }
 
 void DbClient::Execute(Query query, ExecuteCallback done, std::optional<absl::Time> deadline) {
+  // A result of many rows parses into many small messages: an arena (its
+  // first block inside the call) saves a malloc and a free for each.
   struct Call {
+    static google::protobuf::ArenaOptions Options(char* block, size_t size) {
+      google::protobuf::ArenaOptions options;
+      options.initial_block = block;
+      options.initial_block_size = size;
+      return options;
+    }
     grpc::ClientContext context;
     v1::ExecuteRequest request;
-    v1::ExecuteResponse response;
     ExecuteCallback done;
+    alignas(16) char block[4096];
+    google::protobuf::Arena arena{Options(block, sizeof(block))};
+    v1::ExecuteResponse* response =
+        google::protobuf::Arena::CreateMessage<v1::ExecuteResponse>(&arena);
   };
   auto call = std::make_unique<Call>();
   Prepare(call->context, deadline);
   call->request = std::move(query.request());
   call->done = std::move(done);
   Call* raw = call.release();  // owned by the completion below
-  stub_->async()->Execute(&raw->context, &raw->request, &raw->response, [raw](grpc::Status status) {
+  stub_->async()->Execute(&raw->context, &raw->request, raw->response, [raw](grpc::Status status) {
     std::unique_ptr<Call> owned(raw);
-    owned->done(status, std::move(owned->response));
+    owned->done(status, *owned->response);
   });
 }
 

@@ -38,7 +38,9 @@ class Query {
 
 class DbClient {
  public:
-  using ExecuteCallback = absl::AnyInvocable<void(const grpc::Status&, v1::ExecuteResponse&&)>;
+  // The response lives on an arena that ends with the callback: read it (or
+  // copy what must outlive it) there.
+  using ExecuteCallback = absl::AnyInvocable<void(const grpc::Status&, v1::ExecuteResponse&)>;
   using TransactionCallback =
       absl::AnyInvocable<void(const grpc::Status&, v1::ExecuteTransactionResponse&&)>;
 

@@ -96,7 +96,7 @@ void GenerateReactor::ClearPrevious() {
   deps_.db.Execute(
       Query("DELETE FROM tasks WHERE owner = $1 AND source = 'FORTUNE'", v1::INTENT_WRITE)
           .Text(owner_),
-      [this](const grpc::Status& status, v1::ExecuteResponse&& response) {
+      [this](const grpc::Status& status, v1::ExecuteResponse& response) {
         if (status.ok()) {
           // False when the caller left meanwhile: then nothing more happens.
           if (SendInitialMetadata(context_, {{"x-taskgres-fortunes-cleared",
@@ -148,7 +148,7 @@ void GenerateReactor::Insert(int attempt) {
           .Text(owner_)
           .Text(fortune)
           .Text(absl::StrCat("fortune:", generator_id_, ":", ticks_)),
-      [this, attempt](const grpc::Status& status, v1::ExecuteResponse&& response) {
+      [this, attempt](const grpc::Status& status, v1::ExecuteResponse& response) {
         if (status.ok() && response.rows_size() == 1) {
           Inserted(ReadFortune(response.rows(0)));
         } else {

@@ -19,6 +19,7 @@
 #include "auth/service_credential.h"
 #include "auth/token_signer.h"
 #include "dbclient/db_client.h"
+#include "grpcutil/arena_allocator.h"
 #include "service_metrics.h"
 #include "streaming/stream_registry.h"
 #include "taskgres/v1/fortune_service.grpc.pb.h"
@@ -66,7 +67,9 @@ struct TaskServiceDeps {
 class TaskServiceImpl final : public v1::TaskService::CallbackService {
  public:
   TaskServiceImpl(TaskServiceDeps deps, TaskServiceOptions options)
-      : deps_(deps), options_(options) {}
+      : deps_(deps), options_(options) {
+    SetMessageAllocatorFor_ListTasks(&list_allocator_);
+  }
 
   grpc::ServerUnaryReactor* Login(grpc::CallbackServerContext* context,
                                   const v1::LoginRequest* request,
@@ -108,6 +111,8 @@ class TaskServiceImpl final : public v1::TaskService::CallbackService {
   absl::Status EnsureFirstAdmin(const std::string& username, const std::string& password);
 
  private:
+  // A page of tasks is many small messages: build it on an arena.
+  ArenaMessageAllocator<v1::ListTasksRequest, v1::ListTasksResponse> list_allocator_;
   using CallerCallback = absl::AnyInvocable<void(absl::StatusOr<Caller>)>;
 
   // Verifies the bearer token; for admins, also that they still are admins.

@@ -140,7 +140,7 @@ void TaskServiceImpl::AuthenticateToken(const std::string& token, absl::Time dea
           .Text(caller.username)
           .MinLsn(deps_.lsns.Get(caller.username)),
       [this, caller, done = std::move(done)](const grpc::Status& status,
-                                             v1::ExecuteResponse&& rows) mutable {
+                                             v1::ExecuteResponse& rows) mutable {
         if (!status.ok()) {
           done(ToAbslStatus(DatabaseError(status, "checking your role")));
           return;
@@ -272,7 +272,7 @@ grpc::ServerUnaryReactor* TaskServiceImpl::Login(grpc::CallbackServerContext* co
                      std::move(then), absl::FromChrono(context->deadline()));
   };
   lookup(v1::INTENT_READ, [this, reactor, verify, lookup](const grpc::Status& status,
-                                                          v1::ExecuteResponse&& rows) mutable {
+                                                          v1::ExecuteResponse& rows) mutable {
     if (!status.ok()) {
       reactor->Finish(DatabaseError(status, "logging in"));
       return;
@@ -284,7 +284,7 @@ grpc::ServerUnaryReactor* TaskServiceImpl::Login(grpc::CallbackServerContext* co
     // Not on the replica: it may have been registered through another instance
     // a moment ago. Ask the primary before saying no.
     lookup(v1::INTENT_WRITE,
-           [reactor, verify](const grpc::Status& status, v1::ExecuteResponse&& rows) mutable {
+           [reactor, verify](const grpc::Status& status, v1::ExecuteResponse& rows) mutable {
              if (!status.ok()) {
                reactor->Finish(DatabaseError(status, "logging in"));
                return;
@@ -317,7 +317,7 @@ void TaskServiceImpl::InsertUser(grpc::CallbackServerContext* context,
             .Text(*hash)
             .Text(RoleText(role)),
         [this, context, reactor, username, response](const grpc::Status& status,
-                                                     v1::ExecuteResponse&& rows) {
+                                                     v1::ExecuteResponse& rows) {
           if (status.error_code() == grpc::StatusCode::ALREADY_EXISTS) {
             reactor->Finish(grpc::Status(grpc::StatusCode::ALREADY_EXISTS,
                                          absl::StrCat("the username '", username, "' is taken")));
@@ -397,7 +397,7 @@ grpc::ServerUnaryReactor* TaskServiceImpl::ListUsers(grpc::CallbackServerContext
         Query(absl::StrCat("SELECT ", kUserColumns, " FROM users ORDER BY username"),
               v1::INTENT_READ)
             .MinLsn(*min_lsn),
-        [reactor, response](const grpc::Status& status, v1::ExecuteResponse&& rows) {
+        [reactor, response](const grpc::Status& status, v1::ExecuteResponse& rows) {
           if (!status.ok()) {
             reactor->Finish(DatabaseError(status, "listing users"));
             return;

@@ -77,13 +77,13 @@ grpc::ServerUnaryReactor* TaskServiceImpl::ListTasks(grpc::CallbackServerContext
     deps_.db.Execute(
         std::move(query),
         [reactor, response, page_size, query_key](const grpc::Status& status,
-                                                  v1::ExecuteResponse&& rows) {
+                                                  v1::ExecuteResponse& rows) {
           if (!status.ok()) {
             reactor->Finish(DatabaseError(status, "listing tasks"));
             return;
           }
           const int count = std::min(rows.rows_size(), page_size);
-          for (int i = 0; i < count; ++i) *response->add_tasks() = ReadTask(rows.rows(i));
+          for (int i = 0; i < count; ++i) ReadTaskInto(rows.rows(i), response->add_tasks());
           if (rows.rows_size() > page_size) {
             response->set_next_page_token(
                 EncodePageToken(response->tasks(count - 1).id(), query_key));
@@ -137,7 +137,7 @@ grpc::ServerUnaryReactor* TaskServiceImpl::CreateTask(grpc::CallbackServerContex
     deps_.db.Execute(
         std::move(insert),
         [this, context, reactor, response, owner = *owner, caller = *caller](
-            const grpc::Status& status, v1::ExecuteResponse&& rows) {
+            const grpc::Status& status, v1::ExecuteResponse& rows) {
           if (status.error_code() ==
               grpc::StatusCode::FAILED_PRECONDITION) {  // foreign key: no such owner
             reactor->Finish(grpc::Status(grpc::StatusCode::NOT_FOUND,
@@ -151,7 +151,7 @@ grpc::ServerUnaryReactor* TaskServiceImpl::CreateTask(grpc::CallbackServerContex
                             : DatabaseError(status, "creating the task"));
             return;
           }
-          *response = ReadTask(rows.rows(0));
+          ReadTaskInto(rows.rows(0), response);
           deps_.metrics.CountCreated(v1::TASK_SOURCE_MANUAL);
           RecordWrite(context, caller.username, rows.commit_lsn());
           if (owner != caller.username) deps_.lsns.Remember(owner, rows.commit_lsn());
@@ -212,7 +212,7 @@ grpc::ServerUnaryReactor* TaskServiceImpl::UpdateTask(grpc::CallbackServerContex
     deps_.db.Execute(
         std::move(update),
         [this, context, reactor, request, response, caller = *caller](const grpc::Status& status,
-                                                                      v1::ExecuteResponse&& rows) {
+                                                                      v1::ExecuteResponse& rows) {
           if (!status.ok()) {
             reactor->Finish(DatabaseError(status, "changing the task"));
             return;
@@ -267,7 +267,7 @@ grpc::ServerUnaryReactor* TaskServiceImpl::DeleteTask(grpc::CallbackServerContex
             .Int(request->id())
             .OptionalText(owner),
         [this, context, reactor, request, caller = *caller](const grpc::Status& status,
-                                                            v1::ExecuteResponse&& rows) {
+                                                            v1::ExecuteResponse& rows) {
           if (!status.ok()) {
             reactor->Finish(DatabaseError(status, "deleting the task"));
             return;
@@ -305,7 +305,7 @@ grpc::ServerUnaryReactor* TaskServiceImpl::DeleteFortunes(grpc::CallbackServerCo
         Query("DELETE FROM tasks WHERE owner = $1 AND source = 'FORTUNE'", v1::INTENT_WRITE)
             .Text(*owner),
         [this, context, reactor, response, caller = *caller](const grpc::Status& status,
-                                                             v1::ExecuteResponse&& rows) {
+                                                             v1::ExecuteResponse& rows) {
           if (!status.ok()) {
             reactor->Finish(DatabaseError(status, "deleting fortunes"));
             return;

@@ -76,6 +76,40 @@ TEST(RouterRoutingTest, AnAutoStatementThatWritesIsRetriedOnThePrimary) {
   EXPECT_EQ(primary.Scalar("SELECT count(*) FROM marks"), "20") << "a statement ran twice";
 }
 
+TEST(RouterRoutingTest, AReadWithMinLsnNeverErrsOnAReplicaThatHasNotReplayedIt) {
+  auto stack = RouterStack::Start();
+  ASSERT_NE(stack, nullptr);
+  RouterClient client = stack->Client();
+  std::vector<std::unique_ptr<PgConnection>> replicas;
+  for (int node = 0; node < 3; ++node) {
+    if (node == stack->cluster->primary()) continue;
+    replicas.push_back(std::make_unique<PgConnection>(stack->cluster->superuser_conninfo(node)));
+    ASSERT_TRUE(replicas.back()->ok()) << replicas.back()->error();
+  }
+  // Neither replica replays: a table created now exists only on the primary.
+  for (auto& replica : replicas) {
+    ASSERT_TRUE(replica->Query("SELECT pg_wal_replay_pause()").has_value());
+  }
+  for (int i = 0; i < 5; ++i) {
+    const std::string table = "fresh_" + std::to_string(i);
+    v1::ExecuteResponse created;
+    grpc::Status status =
+        client.Execute("CREATE TABLE " + table + " (id int)", {}, v1::INTENT_WRITE, &created);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    // A replica would answer "relation does not exist": that is no answer to
+    // a caller who created it. The read waits, then goes to the primary.
+    v1::ExecuteResponse read;
+    std::string sqlstate;
+    status = client.Execute("SELECT count(*) FROM " + table, {}, v1::INTENT_READ, &read,
+                            created.commit_lsn(), milliseconds(5000), &sqlstate);
+    EXPECT_TRUE(status.ok()) << sqlstate << ": " << status.error_message();
+    EXPECT_EQ(read.served_by().role(), v1::NODE_ROLE_PRIMARY);
+  }
+  for (auto& replica : replicas) {
+    ASSERT_TRUE(replica->Query("SELECT pg_wal_replay_resume()").has_value());
+  }
+}
+
 TEST(RouterRoutingTest, TheCallersDeadlineAndCancelStopTheBackendQuery) {
   auto stack = RouterStack::Start();
   ASSERT_NE(stack, nullptr);

@@ -390,9 +390,9 @@ PgResultPtr ConnectionWorker::NextResult(size_t step_index, bool* lost) {
     // A commit is never cancelled: cancelling its wait for the synchronous
     // standby makes PostgreSQL keep the commit unreplicated and report success.
     const Step& step = steps_[step_index];
-    const bool cancellable = step.job >= 0 && (step.kind == StepKind::kStatement ||
-                                               step.kind == StepKind::kPrepare ||
-                                               step.kind == StepKind::kBegin);
+    const bool cancellable =
+        step.job >= 0 && (step.kind == StepKind::kStatement || step.kind == StepKind::kPrepare ||
+                          step.kind == StepKind::kBegin);
     absl::Time wake = absl::Now() + kMaxSocketWait;
     if (cancellable && cancelled_step_ != step_index) {
       wake = std::min(wake, batch_[step.job].job->deadline);
@@ -540,11 +540,11 @@ void ConnectionWorker::HandleResult(const Step& step, const PGresult* result) {
       ResultBytes(result) > pool_.settings().max_result_bytes) {
     entry.state = JobState::kError;
     entry.sqlstate.clear();
-    entry.error = grpc::Status(
-        grpc::StatusCode::RESOURCE_EXHAUSTED,
-        absl::StrCat("the result is larger than the router's limit of ",
-                     pool_.settings().max_result_bytes >> 20,
-                     " MiB (--max-result-bytes); fetch it in pages (LIMIT, keyset)"));
+    entry.error =
+        grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                     absl::StrCat("the result is larger than the router's limit of ",
+                                  pool_.settings().max_result_bytes >> 20,
+                                  " MiB (--max-result-bytes); fetch it in pages (LIMIT, keyset)"));
     return;
   }
   if (job.kind == JobKind::kTransaction) {
@@ -554,15 +554,17 @@ void ConnectionWorker::HandleResult(const Step& step, const PGresult* result) {
   CopyResult(result, *job.statement_response);
   entry.state = JobState::kResult;
   if (unit.kind != UnitKind::kReadGroup) return;
-  const bool caught_up =
-      job.min_lsn <= lsn_before_send_ || (unit.has_lsn && job.min_lsn <= unit.lsn);
-  if (!on_primary_ && !caught_up) {
+  if (RanBehind(job, unit)) {
     // The replica had not replayed the caller's write when the read ran.
-    job.statement_response->Clear();
     entry.state = JobState::kWaitLsn;
     return;
   }
   FinishRead(entry);
+}
+
+bool ConnectionWorker::RanBehind(const Job& job, const Unit& unit) const {
+  if (on_primary_) return false;
+  return job.min_lsn > lsn_before_send_ && !(unit.has_lsn && job.min_lsn <= unit.lsn);
 }
 
 bool ConnectionWorker::RefusedUnrun(const BatchJob& entry) const {
@@ -587,6 +589,16 @@ void ConnectionWorker::FinishRead(BatchJob& entry) {
   entry.state = JobState::kDone;
 }
 
+void ConnectionWorker::WaitForReplay(BatchJob& entry) {
+  Job& job = *entry.job;
+  job.statement_response->Clear();
+  if (job.lsn_wait_until == absl::InfiniteFuture()) {
+    job.lsn_wait_until = absl::Now() + pool_.settings().lsn_wait;
+  }
+  waiting_.push_back(std::move(entry.job));
+  entry.state = JobState::kDone;
+}
+
 void ConnectionWorker::Requeue(BatchJob& entry) {
   Job& job = *entry.job;
   ++job.attempts;
@@ -608,15 +620,15 @@ void ConnectionWorker::ConcludeUnit(Unit& unit) {
         Job& job = *entry.job;
         switch (entry.state) {
           case JobState::kWaitLsn:
-            if (job.lsn_wait_until == absl::InfiniteFuture()) {
-              job.lsn_wait_until = absl::Now() + pool_.settings().lsn_wait;
-            }
-            waiting_.push_back(std::move(entry.job));
-            entry.state = JobState::kDone;
+            WaitForReplay(entry);
             break;
           case JobState::kError:
             if (RefusedUnrun(entry)) {
               Requeue(entry);
+            } else if (entry.sqlstate != kReadOnlyTransaction && RanBehind(job, unit)) {
+              // An error from a snapshot older than the caller's writes (say,
+              // a table they just created) is no answer: wait and run again.
+              WaitForReplay(entry);
             } else if (entry.sqlstate == kReadOnlyTransaction && job.auto_intent) {
               sink.Reroute(std::move(entry.job), RerouteCause::kReadOnlyReplica, entry.error);
             } else if (IsRetryableReadError(entry.sqlstate)) {

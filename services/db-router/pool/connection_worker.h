@@ -88,10 +88,14 @@ class ConnectionWorker {
   void HandleConnectionLoss(const std::string& why);
 
   void FailJob(BatchJob& entry, const PGresult* result);
+  // True when a read ran on this replica before it had replayed the job's min_lsn.
+  bool RanBehind(const Job& job, const Unit& unit) const;
   // True when the job's error shows it did not run (so it may run again here).
   bool RefusedUnrun(const BatchJob& entry) const;
   void FinishRead(BatchJob& entry);
   void Requeue(BatchJob& entry);
+  // Parks a read until this replica has replayed its min_lsn (or lsn_wait passes).
+  void WaitForReplay(BatchJob& entry);
   void MoveSatisfiedWaiters(std::vector<std::unique_ptr<Job>>& batch);
   void DropDeadJobs(std::vector<std::unique_ptr<Job>>& batch);
 

@@ -14,6 +14,8 @@ namespace taskgres::tasks {
 
 // A row selected with kTaskColumns.
 v1::Task ReadTask(const v1::Row& row);
+// The same, written into `task` (e.g. one on the response's arena).
+void ReadTaskInto(const v1::Row& row, v1::Task* task);
 
 // The database's spelling of a source ("MANUAL", "FORTUNE") and back.
 const char* SourceText(v1::TaskSource source);
