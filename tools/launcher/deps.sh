@@ -7,7 +7,7 @@ DEPS_PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler libabsl-dev
   prometheus-cpp-dev libpq-dev libgtest-dev libgmock-dev libbenchmark-dev libsodium-dev
   postgresql-15 postgresql-contrib
-  prometheus pgpool2 curl procps iproute2
+  prometheus pgpool2 curl procps iproute2 clang-format clang-tidy
 )
 
 # Prints the packages of DEPS_PACKAGES that are not installed.

@@ -51,19 +51,10 @@ PgConnPtr StartConnect(const ConnectTarget& target, const SessionOptions& sessio
                                    "keepalives_interval",
                                    "keepalives_count",
                                    "tcp_user_timeout"};
-  std::vector<const char*> values = {target.host.c_str(),
-                                     port.c_str(),
-                                     target.dbname.c_str(),
-                                     target.user.c_str(),
-                                     target.password.c_str(),
-                                     target.sslmode.c_str(),
-                                     target.application_name.c_str(),
-                                     options.c_str(),
-                                     "UTF8",
-                                     "1",
-                                     "10",
-                                     "5",
-                                     "3",
+  std::vector<const char*> values = {target.host.c_str(), port.c_str(), target.dbname.c_str(),
+                                     target.user.c_str(), target.password.c_str(),
+                                     target.sslmode.c_str(), target.application_name.c_str(),
+                                     options.c_str(), "UTF8", "1", "10", "5", "3",
                                      // Unacknowledged sends fail after 10 s (a partitioned
                                      // host), so no blocking libpq call hangs for minutes.
                                      "10000"};

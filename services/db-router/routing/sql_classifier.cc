@@ -181,8 +181,8 @@ Classification ClassifyStatement(absl::string_view sql, StatementContext context
           "set_config() is not allowed: it can change a pooled connection's session; use SET "
           "LOCAL inside ExecuteTransaction");
     }
-    const bool advisory = absl::StartsWith(word, "PG_ADVISORY_") ||
-                          absl::StartsWith(word, "PG_TRY_ADVISORY_");
+    const bool advisory =
+        absl::StartsWith(word, "PG_ADVISORY_") || absl::StartsWith(word, "PG_TRY_ADVISORY_");
     if (advisory && !absl::StrContains(word, "_XACT_")) {
       return Rejected(absl::StrCat(
           absl::AsciiStrToLower(word),
@@ -190,9 +190,9 @@ Classification ClassifyStatement(absl::string_view sql, StatementContext context
           "form inside ExecuteTransaction"));
     }
     const std::string& before = i > 0 ? tokens[i - 1].word : "";
-    const bool temporary = (word == "TEMP" || word == "TEMPORARY") &&
-                           (before == "CREATE" || before == "INTO" || before == "LOCAL" ||
-                            before == "GLOBAL");
+    const bool temporary =
+        (word == "TEMP" || word == "TEMPORARY") &&
+        (before == "CREATE" || before == "INTO" || before == "LOCAL" || before == "GLOBAL");
     if (temporary && !(context == StatementContext::kTransaction && CommitDrops(tokens))) {
       return Rejected(
           "temporary tables would stay on a pooled connection; create them inside "

@@ -83,10 +83,11 @@ TEST(SqlClassifierTest, SetLocalIsAllowedOnlyInsideTransactions) {
 }
 
 TEST(SqlClassifierTest, SessionStateInsideStatementsIsRejected) {
-  for (const char* sql : {"SELECT set_config('default_transaction_read_only', 'off', false)",
-                          "SELECT pg_advisory_lock(1)", "SELECT pg_try_advisory_lock(1, 2)",
-                          "SELECT pg_advisory_unlock_all()", "CREATE TEMP TABLE t (x int)",
-                          "CREATE LOCAL TEMPORARY TABLE t (x int)", "SELECT * INTO TEMP t FROM u"}) {
+  for (const char* sql :
+       {"SELECT set_config('default_transaction_read_only', 'off', false)",
+        "SELECT pg_advisory_lock(1)", "SELECT pg_try_advisory_lock(1, 2)",
+        "SELECT pg_advisory_unlock_all()", "CREATE TEMP TABLE t (x int)",
+        "CREATE LOCAL TEMPORARY TABLE t (x int)", "SELECT * INTO TEMP t FROM u"}) {
     Classification c = ClassifyStatement(sql, StatementContext::kSingle);
     EXPECT_EQ(c.kind, StatementKind::kRejected) << sql;
     EXPECT_NE(c.reason.find("pooled connection"), std::string::npos) << c.reason;

@@ -34,9 +34,8 @@ void LoginThrottle::RecordSuccess(const std::string& username) {
 void LoginThrottle::MakeRoomLocked(absl::Time now) {
   // Expired windows first, then accounts that are not locked; locks survive
   // as long as anything else can go, so flooding with names does not reset them.
-  absl::erase_if(attempts_, [&](const auto& entry) {
-    return now >= entry.second.window_start + window_;
-  });
+  absl::erase_if(attempts_,
+                 [&](const auto& entry) { return now >= entry.second.window_start + window_; });
   if (attempts_.size() < max_tracked_) return;
   absl::erase_if(attempts_, [&](const auto& entry) { return entry.second.count < max_failures_; });
   if (attempts_.size() >= max_tracked_) attempts_.clear();

@@ -105,8 +105,8 @@ void TaskEventHub::Run() {
     }
     log::Warning("lost the task change stream; reconnecting", {{"error", status.error_message()}});
     LoseAll(grpc::Status(
-        grpc::StatusCode::UNAVAILABLE,
-        "the task change stream was interrupted; list your tasks again and watch again"),
+                grpc::StatusCode::UNAVAILABLE,
+                "the task change stream was interrupted; list your tasks again and watch again"),
             /*still_listening=*/false);
     absl::SleepFor(absl::Milliseconds(500));
   }
