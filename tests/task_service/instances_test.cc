@@ -54,6 +54,19 @@ TEST(TaskServiceInstancesTest, InstancesMigrateAFreshDatabaseOnceAndShareReadYou
     ASSERT_TRUE(superuser.Query("CREATE DATABASE fresh OWNER taskgres", {}, &error).has_value())
         << error;
   }
+  // Start its router once both replicas can serve the new database: a router
+  // that probed them before they replayed CREATE DATABASE was seen to keep
+  // them out of reads for the rest of the test (reads all went to the primary).
+  for (int node = 0; node < 3; ++node) {
+    if (node == stack->cluster->primary()) continue;
+    EXPECT_TRUE(WaitFor(
+        [&] {
+          PgConnection replica(stack->cluster->conninfo(node) + " dbname=fresh");
+          return replica.ok();
+        },
+        milliseconds(10000)))
+        << "node " << node << " never accepted connections to the new database";
+  }
   const int router_port = FreePort();
   auto router = ServiceProcess::Start("db-router-fresh", BinaryPath("services/db-router/db-router"),
                                       {"--db-hosts=" + stack->cluster->hosts(), "--db-name=fresh",
