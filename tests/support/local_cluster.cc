@@ -24,6 +24,8 @@
 #include <thread>
 #include <utility>
 
+#include "support/service_process.h"
+
 #ifndef TASKGRES_SOURCE_DIR
 #error "TASKGRES_SOURCE_DIR (the repository root, a string literal) must be defined"
 #endif
@@ -62,18 +64,6 @@ std::string QuoteConnValue(const std::string& value) {
 }
 
 // True if nothing is bound to 127.0.0.1:`port` (a TIME_WAIT socket also counts as taken).
-bool PortIsFree(int port) {
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return false;
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bool free = bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
-  close(fd);
-  return free;
-}
-
 // Closes a file descriptor on scope exit.
 class FdCloser {
  public:
@@ -228,7 +218,8 @@ bool WaitFor(const std::function<bool()>& condition, std::chrono::milliseconds t
 int FindFreePorts(int count) {
   std::random_device seed;
   std::mt19937 generator(seed());
-  std::uniform_int_distribution<int> base_port(20000, 45000 - count);
+  // Below the ephemeral range: see FreePort().
+  std::uniform_int_distribution<int> base_port(10000, FirstEphemeralPort() - count);
   for (int attempt = 0; attempt < 500; ++attempt) {
     int base = base_port(generator);
     bool all_free = true;

@@ -121,8 +121,8 @@ class LocalCluster {
 // Polls until `condition` is true or `timeout` passes; returns the last result.
 bool WaitFor(const std::function<bool()>& condition, std::chrono::milliseconds timeout);
 
-// Finds `count` consecutive free TCP ports on 127.0.0.1 (bind test), randomized base in
-// 20000-45000; returns the first port, or -1 when none was found.
+// Finds `count` consecutive free TCP ports on 127.0.0.1 (bind test), randomized base below the
+// ephemeral range; returns the first port, or -1 when none was found.
 int FindFreePorts(int count);
 
 // Runs `<repo>/taskgres <args>` with TASKGRES_STATE_DIR and TASKGRES_PG_PORT set; returns the

@@ -83,26 +83,40 @@ std::string WriteSecretFile(const std::string& name, const std::string& content)
   return path;
 }
 
+int FirstEphemeralPort() {
+  std::ifstream range("/proc/sys/net/ipv4/ip_local_port_range");
+  int low = 0;
+  range >> low;
+  return low > 11000 ? low : 32768;
+}
+
+bool PortIsFree(int port) {
+  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<uint16_t>(port));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  const bool free = bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0;
+  close(fd);
+  return free;
+}
+
 int FreePort() {
-  // Never hand out the same port twice in one test process: the kernel may
-  // offer a just-closed ephemeral port again before the caller binds it.
+  // Below the ephemeral range, so no outgoing connection can take the port as
+  // its source port between this check and the service's bind; and never the
+  // same port twice in one test process.
   static std::mutex mutex;
   static std::set<int> handed_out;
+  static std::mt19937 generator{std::random_device()()};
   std::lock_guard lock(mutex);
-  for (int attempt = 0; attempt < 100; ++attempt) {
-    const int fd = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    address.sin_port = 0;
-    int port = -1;
-    if (bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0) {
-      socklen_t length = sizeof(address);
-      getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
-      port = ntohs(address.sin_port);
+  std::uniform_int_distribution<int> pick(10000, FirstEphemeralPort() - 1);
+  for (int attempt = 0; attempt < 500; ++attempt) {
+    const int port = pick(generator);
+    if (!handed_out.contains(port) && PortIsFree(port)) {
+      handed_out.insert(port);
+      return port;
     }
-    close(fd);
-    if (port > 0 && handed_out.insert(port).second) return port;
   }
   return -1;
 }

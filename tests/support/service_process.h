@@ -27,8 +27,14 @@ std::string WriteSecretFile(const std::string& name, const std::string& content)
 // A random printable token of `length` characters.
 std::string RandomToken(size_t length = 32);
 
-// A free TCP port on 127.0.0.1 (bind test).
+// A free TCP port on 127.0.0.1 (bind test), below the ephemeral range.
 int FreePort();
+
+// True when 127.0.0.1:`port` can be bound now.
+bool PortIsFree(int port);
+
+// The first port of the kernel's ephemeral range (ports it gives outgoing connections).
+int FirstEphemeralPort();
 
 // Asks grpc.health.v1.Health/Check ("" = whole server); nullopt when unreachable.
 std::optional<int> HealthStatus(

@@ -1,6 +1,7 @@
 // Several task-service instances over one database, as on Kubernetes: they
 // migrate a fresh database together exactly once, and the x-taskgres-lsn
 // metadata carries read-your-writes from one instance to another.
+#include <set>
 #include <thread>
 
 #include "gtest/gtest.h"
@@ -81,16 +82,22 @@ TEST(TaskServiceInstancesTest, InstancesMigrateAFreshDatabaseOnceAndShareReadYou
   // migration or of the first admin's creation would fail its start-up).
   constexpr int kInstances = 3;
   std::vector<std::unique_ptr<ServiceProcess>> instances(kInstances);
+  // Ports are chosen up front and distinct: FreePort() may hand out a port
+  // again once its probe socket is closed, and the starts run concurrently.
+  std::set<int> ports;
+  while (ports.size() < 2 * kInstances) ports.insert(FreePort());
+  const std::vector<int> port_list(ports.begin(), ports.end());
   {
     std::vector<std::jthread> starters;
     for (int i = 0; i < kInstances; ++i) {
       starters.emplace_back([&, i] {
-        const int port = FreePort();
+        const int port = port_list[2 * i];
         instances[i] = ServiceProcess::Start(
             "task-service-" + std::to_string(i), BinaryPath("services/task-service/task-service"),
-            stack->TaskServiceArgs({"--listen=127.0.0.1:" + std::to_string(port),
-                                    "--metrics-listen=127.0.0.1:" + std::to_string(FreePort()),
-                                    "--db-router=" + router->address()}),
+            stack->TaskServiceArgs(
+                {"--listen=127.0.0.1:" + std::to_string(port),
+                 "--metrics-listen=127.0.0.1:" + std::to_string(port_list[2 * i + 1]),
+                 "--db-router=" + router->address()}),
             port, std::chrono::seconds(40));
       });
     }
