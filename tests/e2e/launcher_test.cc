@@ -1,9 +1,7 @@
 // The launcher end to end: `./taskgres up` brings the cluster and every
 // service up on a private state directory and ports, the system works, and
 // `./taskgres down` leaves no process behind.
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -35,23 +33,13 @@ bool Alive(pid_t pid) {
   return paren != std::string::npos && text.size() > paren + 2 && text[paren + 2] != 'Z';
 }
 
-bool PortFree(int port) {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(static_cast<uint16_t>(port));
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  const bool free = bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0;
-  close(fd);
-  return free;
-}
-
 // A port offset whose six service ports are all free.
 int FreeServiceOffset() {
   for (int attempt = 0; attempt < 100; ++attempt) {
     const int offset = 2000 + static_cast<int>(std::random_device{}() % 500) * 10;
     bool free = true;
-    for (int port : {50051, 50052, 50053, 9101, 9102, 9103}) free = free && PortFree(port + offset);
+    for (int port : {50051, 50052, 50053, 9101, 9102, 9103})
+      free = free && PortIsFree(port + offset);
     if (free) return offset;
   }
   return -1;
