@@ -78,10 +78,11 @@ void DbClient::Execute(Query query, ExecuteCallback done, std::optional<absl::Ti
   call->request = std::move(query.request());
   call->done = std::move(done);
   Call* raw = call.release();  // owned by the completion below
-  stub_->async()->Execute(&raw->context, &raw->request, raw->response, [raw](grpc::Status status) {
-    std::unique_ptr<Call> owned(raw);
-    owned->done(status, *owned->response);
-  });
+  stub_->async()->Execute(&raw->context, &raw->request, raw->response,
+                          [raw](const grpc::Status& status) {
+                            std::unique_ptr<Call> owned(raw);
+                            owned->done(status, *owned->response);
+                          });
 }
 
 void DbClient::ExecuteTransaction(v1::ExecuteTransactionRequest request, TransactionCallback done,
@@ -98,7 +99,7 @@ void DbClient::ExecuteTransaction(v1::ExecuteTransactionRequest request, Transac
   call->done = std::move(done);
   Call* raw = call.release();  // owned by the completion below
   stub_->async()->ExecuteTransaction(&raw->context, &raw->request, &raw->response,
-                                     [raw](grpc::Status status) {
+                                     [raw](const grpc::Status& status) {
                                        std::unique_ptr<Call> owned(raw);
                                        owned->done(status, std::move(owned->response));
                                      });

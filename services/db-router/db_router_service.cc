@@ -15,8 +15,8 @@ namespace {
 // PostgreSQL's protocol carries at most 65535 parameters.
 constexpr int kMaxParams = 65535;
 
-grpc::Status Invalid(std::string message) {
-  return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, std::move(message));
+grpc::Status Invalid(const std::string& message) {
+  return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, message);
 }
 
 // A message for the first unusable parameter, or empty.
@@ -82,7 +82,7 @@ grpc::ServerUnaryReactor* DbRouterService::Execute(grpc::CallbackServerContext* 
     return reactor;
   }
   if (std::string problem = CheckParams(request->params()); !problem.empty()) {
-    reactor->Finish(Invalid(std::move(problem)));
+    reactor->Finish(Invalid(problem));
     return reactor;
   }
   auto job = std::make_unique<Job>();

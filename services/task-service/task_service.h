@@ -147,7 +147,8 @@ class TaskServiceImpl final : public v1::TaskService::CallbackService {
                     absl::AnyInvocable<void(absl::StatusOr<std::string>)> done);
   // Inserts a user with a freshly hashed password and answers with it.
   void InsertUser(grpc::CallbackServerContext* context, grpc::ServerUnaryReactor* reactor,
-                  std::string username, std::string password, v1::Role role, v1::User* response);
+                  const std::string& username, std::string password, v1::Role role,
+                  v1::User* response);
   // Answers a failed login `login_failure_delay` after it `started`.
   void FailLogin(grpc::ServerUnaryReactor* reactor, absl::Time started);
 

@@ -271,20 +271,20 @@ grpc::ServerUnaryReactor* TaskServiceImpl::Login(grpc::CallbackServerContext* co
                          .MinLsn(deps_.lsns.Get(username)),
                      std::move(then), absl::FromChrono(context->deadline()));
   };
-  lookup(v1::INTENT_READ, [this, reactor, verify, lookup](const grpc::Status& status,
-                                                          v1::ExecuteResponse& rows) mutable {
-    if (!status.ok()) {
-      reactor->Finish(DatabaseError(status, "logging in"));
-      return;
-    }
-    if (rows.rows_size() == 1) {
-      verify(std::make_pair(TextAt(rows.rows(0), 0), RoleFromText(TextAt(rows.rows(0), 1))));
-      return;
-    }
-    // Not on the replica: it may have been registered through another instance
-    // a moment ago. Ask the primary before saying no.
-    lookup(v1::INTENT_WRITE,
-           [reactor, verify](const grpc::Status& status, v1::ExecuteResponse& rows) mutable {
+  lookup(v1::INTENT_READ,
+         [reactor, verify, lookup](const grpc::Status& status, v1::ExecuteResponse& rows) mutable {
+           if (!status.ok()) {
+             reactor->Finish(DatabaseError(status, "logging in"));
+             return;
+           }
+           if (rows.rows_size() == 1) {
+             verify(std::make_pair(TextAt(rows.rows(0), 0), RoleFromText(TextAt(rows.rows(0), 1))));
+             return;
+           }
+           // Not on the replica: it may have been registered through another instance
+           // a moment ago. Ask the primary before saying no.
+           lookup(v1::INTENT_WRITE, [reactor, verify](const grpc::Status& status,
+                                                      v1::ExecuteResponse& rows) mutable {
              if (!status.ok()) {
                reactor->Finish(DatabaseError(status, "logging in"));
                return;
@@ -294,12 +294,12 @@ grpc::ServerUnaryReactor* TaskServiceImpl::Login(grpc::CallbackServerContext* co
                                                             RoleFromText(TextAt(rows.rows(0), 1))))
                         : std::nullopt);
            });
-  });
+         });
   return reactor;
 }
 
 void TaskServiceImpl::InsertUser(grpc::CallbackServerContext* context,
-                                 grpc::ServerUnaryReactor* reactor, std::string username,
+                                 grpc::ServerUnaryReactor* reactor, const std::string& username,
                                  std::string password, v1::Role role, v1::User* response) {
   HashPassword(std::move(password), [this, context, reactor, username, role,
                                      response](absl::StatusOr<std::string> hash) {
@@ -359,7 +359,7 @@ grpc::ServerUnaryReactor* TaskServiceImpl::CreateUser(grpc::CallbackServerContex
                                                       v1::User* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   AuthenticateAdmin(context, [this, context, reactor, request,
-                              response](absl::StatusOr<Caller> caller) {
+                              response](const absl::StatusOr<Caller>& caller) {
     if (!caller.ok()) {
       reactor->Finish(ToGrpcStatus(caller.status()));
       return;

@@ -77,8 +77,8 @@ class HeldPort {
     address.sin_family = AF_INET;
     address.sin_port = htons(static_cast<uint16_t>(port_));
     inet_pton(AF_INET, "127.0.0.1", &address.sin_addr);
-    bind(fd_, reinterpret_cast<sockaddr*>(&address), sizeof(address));
-    listen(fd_, 1);
+    EXPECT_EQ(bind(fd_, reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
+    EXPECT_EQ(listen(fd_, 1), 0);
   }
   ~HeldPort() { close(fd_); }
   int port() const { return port_; }

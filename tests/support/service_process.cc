@@ -74,7 +74,7 @@ std::string RandomToken(size_t length) {
 }
 
 std::string WriteSecretFile(const std::string& name, const std::string& content) {
-  const std::string path = ::testing::TempDir() + name + "-" + RandomToken(8);
+  std::string path = ::testing::TempDir() + name + "-" + RandomToken(8);
   {
     std::ofstream out(path);
     out << content << "\n";
@@ -156,7 +156,7 @@ std::optional<int> HealthStatusTls(const std::string& address, const std::string
 
 std::unique_ptr<ServiceProcess> ServiceProcess::Start(
     const std::string& name, const std::string& binary, const std::vector<std::string>& args,
-    int grpc_port, std::chrono::milliseconds timeout, std::function<bool()> ready) {
+    int grpc_port, std::chrono::milliseconds timeout, const std::function<bool()>& ready) {
   const std::string log_path = ::testing::TempDir() + name + "-" + RandomToken(8) + ".log";
   const pid_t pid = Spawn(binary, args, log_path);
   std::unique_ptr<ServiceProcess> process(new ServiceProcess(name, pid, grpc_port, log_path));

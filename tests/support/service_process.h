@@ -55,7 +55,7 @@ class ServiceProcess {
   static std::unique_ptr<ServiceProcess> Start(
       const std::string& name, const std::string& binary, const std::vector<std::string>& args,
       int grpc_port, std::chrono::milliseconds timeout = std::chrono::seconds(20),
-      std::function<bool()> ready = nullptr);
+      const std::function<bool()>& ready = nullptr);
   // SIGTERM, then SIGKILL if still running after 5 s.
   ~ServiceProcess();
 

@@ -1,7 +1,6 @@
 // Several task-service instances over one database, as on Kubernetes: they
 // migrate a fresh database together exactly once, and the x-taskgres-lsn
 // metadata carries read-your-writes from one instance to another.
-#include <set>
 #include <thread>
 
 #include "gtest/gtest.h"
@@ -80,16 +79,14 @@ TEST(TaskServiceInstancesTest, InstancesMigrateAFreshDatabaseOnceAndShareReadYou
 
   // Three instances start at once; each must come up (a second run of a
   // migration or of the first admin's creation would fail its start-up).
-  constexpr int kInstances = 3;
+  constexpr size_t kInstances = 3;
   std::vector<std::unique_ptr<ServiceProcess>> instances(kInstances);
-  // Ports are chosen up front and distinct: FreePort() may hand out a port
-  // again once its probe socket is closed, and the starts run concurrently.
-  std::set<int> ports;
-  while (ports.size() < 2 * kInstances) ports.insert(FreePort());
-  const std::vector<int> port_list(ports.begin(), ports.end());
+  std::vector<int> port_list;  // gRPC and metrics port of each instance
+  for (size_t i = 0; i < 2 * kInstances; ++i) port_list.push_back(FreePort());
   {
     std::vector<std::jthread> starters;
-    for (int i = 0; i < kInstances; ++i) {
+    starters.reserve(kInstances);
+    for (size_t i = 0; i < kInstances; ++i) {
       starters.emplace_back([&, i] {
         const int port = port_list[2 * i];
         instances[i] = ServiceProcess::Start(

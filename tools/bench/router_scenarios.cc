@@ -55,14 +55,16 @@ void RouterCaller::Execute(
   call->request = request;
   call->done = std::move(done);
   Call* raw = call.release();  // owned by the completion
-  stub_->async()->Execute(&raw->context, &raw->request, &raw->response, [raw](grpc::Status status) {
-    // Free the call before answering: the answer may end the run and destroy the stub.
-    std::unique_ptr<Call> owned(raw);
-    auto done = std::move(owned->done);
-    v1::ExecuteResponse response = std::move(owned->response);
-    owned.reset();
-    done(status, response);
-  });
+  stub_->async()->Execute(&raw->context, &raw->request, &raw->response,
+                          [raw](const grpc::Status& status) {
+                            // Free the call before answering: the answer may end the run and
+                            // destroy the stub.
+                            std::unique_ptr<Call> owned(raw);
+                            auto done = std::move(owned->done);
+                            v1::ExecuteResponse response = std::move(owned->response);
+                            owned.reset();
+                            done(status, response);
+                          });
 }
 
 void RouterCaller::Topology(absl::AnyInvocable<void(const grpc::Status&)> done) {
@@ -78,7 +80,7 @@ void RouterCaller::Topology(absl::AnyInvocable<void(const grpc::Status&)> done) 
   call->done = std::move(done);
   Call* raw = call.release();  // owned by the completion
   stub_->async()->GetTopology(&raw->context, &raw->request, &raw->response,
-                              [raw](grpc::Status status) {
+                              [raw](const grpc::Status& status) {
                                 std::unique_ptr<Call> owned(raw);
                                 auto done = std::move(owned->done);
                                 owned.reset();  // before answering, which may end the run

@@ -89,7 +89,7 @@ void StackCreate::Issue(int client, Done done) {
   call->done = std::move(done);
   Call* raw = call.release();  // owned by the completion
   stub_->async()->CreateTask(
-      &raw->context, &raw->request, &raw->response, [raw](grpc::Status status) {
+      &raw->context, &raw->request, &raw->response, [raw](const grpc::Status& status) {
         std::unique_ptr<Call> owned(raw);
         auto done = std::move(owned->done);
         owned.reset();  // before answering, which may end the run and destroy the stub
@@ -113,7 +113,7 @@ void StackList::Issue(int /*client*/, Done done) {
   call->done = std::move(done);
   Call* raw = call.release();  // owned by the completion
   stub_->async()->ListTasks(
-      &raw->context, &raw->request, &raw->response, [raw](grpc::Status status) {
+      &raw->context, &raw->request, &raw->response, [raw](const grpc::Status& status) {
         std::unique_ptr<Call> owned(raw);
         auto done = std::move(owned->done);
         const int listed = owned->response.tasks_size();

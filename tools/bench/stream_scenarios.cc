@@ -203,7 +203,7 @@ absl::StatusOr<Row> RunFortunes(const Targets& targets, int generators, int inte
       const auto gap = std::chrono::duration_cast<std::chrono::microseconds>(
           stream->arrivals[k].second - stream->arrivals[k - 1].second);
       gaps.push_back(static_cast<uint32_t>(gap.count()));
-      if (gap.count() > 2 * interval_ms * 1000) ++late;
+      if (gap.count() > int64_t{2} * interval_ms * 1000) ++late;
     }
     if (stream->status.error_code() != grpc::StatusCode::CANCELLED && first_error.empty()) {
       first_error = stream->status.error_message();

@@ -413,13 +413,12 @@ PgResultPtr ConnectionWorker::NextResult(size_t step_index, bool* lost) {
         cancelled_step_ = step_index;
         cancel_sent_at_ = now;
       }
-    } else if (cancelled_step_ == step_index && now - cancel_sent_at_ > kCancelGrace) {
-      *lost = true;  // the server ignores us; give the connection up
-      return nullptr;
-    } else if (!cancellable && now > batch_deadline_ + kCancelGrace) {
-      // A commit or sync that outlives every caller (e.g. no synchronous
-      // standby is left): give the connection up and report the writes as
-      // possibly committed rather than hold the worker forever.
+    } else if ((cancelled_step_ == step_index && now - cancel_sent_at_ > kCancelGrace) ||
+               (!cancellable && now > batch_deadline_ + kCancelGrace)) {
+      // Give the connection up: either the server ignores our cancel, or a
+      // commit or sync outlives every caller (e.g. no synchronous standby is
+      // left) and its writes are reported as possibly committed rather than
+      // holding the worker forever.
       *lost = true;
       return nullptr;
     }

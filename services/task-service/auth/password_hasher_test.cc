@@ -6,7 +6,7 @@ namespace taskgres::auth {
 namespace {
 
 TEST(PasswordHasherTest, HashesWithArgon2idAndVerifies) {
-  PasswordHasher hasher(2, 19 * 1024);
+  PasswordHasher hasher(2, size_t{19} * 1024);
   auto hash = hasher.Hash("correct horse battery");
   ASSERT_TRUE(hash.ok());
   EXPECT_EQ(hash->rfind("$argon2id$", 0), 0u) << *hash;
@@ -17,7 +17,7 @@ TEST(PasswordHasherTest, HashesWithArgon2idAndVerifies) {
 }
 
 TEST(PasswordHasherTest, DecoyHashIsValidButMatchesNothingGuessable) {
-  PasswordHasher hasher(2, 19 * 1024);
+  PasswordHasher hasher(2, size_t{19} * 1024);
   ASSERT_EQ(hasher.decoy_hash().rfind("$argon2id$", 0), 0u);
   EXPECT_FALSE(hasher.Verify("password", hasher.decoy_hash()));
 }

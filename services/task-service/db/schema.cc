@@ -38,8 +38,8 @@ const std::vector<Migration>& Migrations() {
                      'update_us', (extract(epoch FROM t.update_time) * 1000000)::bigint)::text);
                    RETURN NULL;
                  END $$)sql",
-           "CREATE TRIGGER tasks_notify AFTER INSERT OR UPDATE OR DELETE ON tasks "
-           "FOR EACH ROW EXECUTE FUNCTION notify_task_change()",
+           R"sql(CREATE TRIGGER tasks_notify AFTER INSERT OR UPDATE OR DELETE ON tasks
+                 FOR EACH ROW EXECUTE FUNCTION notify_task_change())sql",
        }},
   };
   return migrations;

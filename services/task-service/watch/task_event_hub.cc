@@ -37,7 +37,7 @@ void TaskEventHub::Unsubscribe(uint64_t id) {
   subscriptions_.erase(id);
 }
 
-void TaskEventHub::Dispatch(std::shared_ptr<const v1::TaskEvent> event) {
+void TaskEventHub::Dispatch(const std::shared_ptr<const v1::TaskEvent>& event) {
   absl::MutexLock lock(&mutex_);
   for (auto& [id, subscription] : subscriptions_) {
     if (subscription.owner == "*" || subscription.owner == event->task().owner()) {

@@ -54,7 +54,7 @@ class TaskEventHub {
     TaskEventSubscriber* subscriber;
   };
   void Run();
-  void Dispatch(std::shared_ptr<const v1::TaskEvent> event);
+  void Dispatch(const std::shared_ptr<const v1::TaskEvent>& event);
   // Ends every subscription; `still_listening` false also refuses new ones.
   void LoseAll(const grpc::Status& status, bool still_listening);
   void SetListening();

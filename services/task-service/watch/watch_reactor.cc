@@ -59,7 +59,7 @@ void WatchReactor::ScheduleRecheck() {
 
 void WatchReactor::RunRecheck() {
   Hold();
-  recheck_([this](grpc::Status verdict) {
+  recheck_([this](const grpc::Status& verdict) {
     if (verdict.ok()) {
       ScheduleRecheck();
     } else {
