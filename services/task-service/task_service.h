@@ -20,6 +20,7 @@
 #include "auth/token_signer.h"
 #include "dbclient/db_client.h"
 #include "grpcutil/arena_allocator.h"
+#include "grpcutil/lenient_request.h"
 #include "service_metrics.h"
 #include "streaming/stream_registry.h"
 #include "taskgres/v1/fortune_service.grpc.pb.h"
@@ -69,6 +70,13 @@ class TaskServiceImpl final : public v1::TaskService::CallbackService {
   TaskServiceImpl(TaskServiceDeps deps, TaskServiceOptions options)
       : deps_(deps), options_(options) {
     SetMessageAllocatorFor_ListTasks(&list_allocator_);
+    // Where people type text: invalid UTF-8 gets our INVALID_ARGUMENT.
+    AcceptInvalidText("Login", &TaskServiceImpl::Login);
+    AcceptInvalidText("Register", &TaskServiceImpl::Register);
+    AcceptInvalidText("CreateTask", &TaskServiceImpl::CreateTask);
+    AcceptInvalidText("UpdateTask", &TaskServiceImpl::UpdateTask);
+    AcceptInvalidText("CreateUser", &TaskServiceImpl::CreateUser);
+    AcceptInvalidText("SetUserRole", &TaskServiceImpl::SetUserRole);
   }
 
   grpc::ServerUnaryReactor* Login(grpc::CallbackServerContext* context,
@@ -111,6 +119,26 @@ class TaskServiceImpl final : public v1::TaskService::CallbackService {
   absl::Status EnsureFirstAdmin(const std::string& username, const std::string& password);
 
  private:
+  // Serves `method` with requests parsed by ParseKeepingInvalidText, so a
+  // string field that is not UTF-8 reaches the method's validation.
+  template <typename Request, typename Response>
+  void AcceptInvalidText(const char* name,
+                         grpc::ServerUnaryReactor* (TaskServiceImpl::*method)(
+                             grpc::CallbackServerContext*, const Request*, Response*)) {
+    // The generated service numbers its methods in .proto order.
+    const int index = v1::LoginRequest::descriptor()
+                          ->file()
+                          ->FindServiceByName("TaskService")
+                          ->FindMethodByName(name)
+                          ->index();
+    MarkMethodCallback(
+        index, new grpc::internal::CallbackUnaryHandler<LenientRequest<Request>, Response>(
+                   [this, method](grpc::CallbackServerContext* context,
+                                  const LenientRequest<Request>* request, Response* response) {
+                     return (this->*method)(context, &request->message, response);
+                   }));
+  }
+
   // A page of tasks is many small messages: build it on an arena.
   ArenaMessageAllocator<v1::ListTasksRequest, v1::ListTasksResponse> list_allocator_;
   using CallerCallback = absl::AnyInvocable<void(absl::StatusOr<Caller>)>;

@@ -76,26 +76,20 @@ TEST_F(TasksApiTest, EveryValidationRuleHasAClearMessage) {
   ExpectInvalid(user.stub().ListTasks(user.Context().get(), list, &listed), "page token");
 }
 
-TEST_F(TasksApiTest, InvalidUtf8NeverReachesTheDatabase) {
-  // Protobuf clients refuse to send invalid UTF-8 in string fields; a raw
-  // client can. The server must refuse it and store nothing.
-  TaskClient user = stack_->NewUser("rawclient");
-  const std::string description = "bad \xff utf8";
-  std::string body;
-  body.push_back(0x0A);  // field 1 (description), length-delimited
-  body.push_back(static_cast<char>(description.size()));
-  body += description;
+// Sends `body` (a serialized request, built by hand) to `method` as-is.
+grpc::Status RawUnaryCall(const std::string& address, const TaskClient& client,
+                          const std::string& method, const std::string& body) {
   grpc::Slice slice(body);
   grpc::ByteBuffer request(&slice, 1);
-  grpc::GenericStub stub(Channel(stack_->task->address()));
-  auto context = user.Context();
+  grpc::GenericStub stub(Channel(address));
+  auto context = client.Context();
   grpc::ByteBuffer response;
   std::mutex mutex;
   std::condition_variable done_cv;
   bool done = false;
   grpc::Status status;
-  stub.UnaryCall(context.get(), "/taskgres.v1.TaskService/CreateTask", grpc::StubOptions(),
-                 &request, &response, [&](grpc::Status s) {
+  stub.UnaryCall(context.get(), method, grpc::StubOptions(), &request, &response,
+                 [&](grpc::Status s) {
                    std::lock_guard lock(mutex);
                    status = std::move(s);
                    done = true;
@@ -103,11 +97,56 @@ TEST_F(TasksApiTest, InvalidUtf8NeverReachesTheDatabase) {
                  });
   std::unique_lock lock(mutex);
   done_cv.wait(lock, [&] { return done; });
-  EXPECT_FALSE(status.ok());
-  std::cout << "invalid UTF-8 answered with code " << status.error_code() << ": "
-            << status.error_message() << "\n";
+  return status;
+}
+
+// A length-delimited field `number` holding `bytes` (shorter than 128 bytes).
+std::string Field(int number, const std::string& bytes) {
+  std::string field;
+  field.push_back(static_cast<char>(number << 3 | 2));
+  field.push_back(static_cast<char>(bytes.size()));
+  return field + bytes;
+}
+
+TEST_F(TasksApiTest, InvalidUtf8GetsAClearAnswerAndNeverReachesTheDatabase) {
+  // Protobuf clients refuse to send invalid UTF-8 in string fields; a raw
+  // client can. The server must answer INVALID_ARGUMENT and store nothing.
+  TaskClient user = stack_->NewUser("rawclient");
+  grpc::Status status =
+      RawUnaryCall(stack_->task->address(), user, "/taskgres.v1.TaskService/CreateTask",
+                   Field(1, "bad \xff utf8"));
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << status.error_message();
+  EXPECT_NE(status.error_message().find("not valid UTF-8"), std::string::npos)
+      << status.error_message();
+  // The same for an update, and for a username at registration.
+  v1::Task task;
+  ASSERT_TRUE(user.Create("valid", &task).ok());
+  std::string update;
+  update.push_back(0x08);  // field 1 (id), varint
+  update.push_back(static_cast<char>(task.id()));
+  ASSERT_LT(task.id(), 128);
+  status = RawUnaryCall(stack_->task->address(), user, "/taskgres.v1.TaskService/UpdateTask",
+                        update + Field(2, "still \xc3\x28 bad"));
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << status.error_message();
+  EXPECT_NE(status.error_message().find("not valid UTF-8"), std::string::npos)
+      << status.error_message();
+  TaskClient anonymous = stack_->Anonymous();
+  status = RawUnaryCall(stack_->task->address(), anonymous, "/taskgres.v1.TaskService/Register",
+                        Field(1,
+                              "us\xfe\xff"
+                              "er") +
+                            Field(2, "long-enough"));
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << status.error_message();
+  // Well-formed requests still work on the same methods.
+  status = RawUnaryCall(stack_->task->address(), user, "/taskgres.v1.TaskService/CreateTask",
+                        Field(1, "caf\xc3\xa9"));
+  EXPECT_TRUE(status.ok()) << status.error_message();
   auto primary = stack_->Primary();
-  EXPECT_EQ(primary->Scalar("SELECT count(*) FROM tasks WHERE owner = 'rawclient'"), "0");
+  EXPECT_EQ(primary->Scalar("SELECT count(*) FROM tasks WHERE owner = 'rawclient'"), "2");
+  EXPECT_EQ(primary->Scalar("SELECT description FROM tasks WHERE owner = 'rawclient' "
+                            "ORDER BY id DESC LIMIT 1"),
+            "caf\xc3\xa9");
+  EXPECT_EQ(primary->Scalar("SELECT count(*) FROM users WHERE username LIKE 'us%er'"), "0");
 }
 
 TEST_F(TasksApiTest, DescriptionsAreTrimmedAndStoredVerbatimIncludingSqlInjection) {
