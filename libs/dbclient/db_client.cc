@@ -5,6 +5,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/time/clock.h"
 #include "google/protobuf/arena.h"
+#include "grpcutil/arena_allocator.h"
 
 namespace taskgres {
 
@@ -59,17 +60,11 @@ void DbClient::Execute(Query query, ExecuteCallback done, std::optional<absl::Ti
   // A result of many rows parses into many small messages: an arena (its
   // first block inside the call) saves a malloc and a free for each.
   struct Call {
-    static google::protobuf::ArenaOptions Options(char* block, size_t size) {
-      google::protobuf::ArenaOptions options;
-      options.initial_block = block;
-      options.initial_block_size = size;
-      return options;
-    }
     grpc::ClientContext context;
     v1::ExecuteRequest request;
     ExecuteCallback done;
     alignas(16) char block[4096];
-    google::protobuf::Arena arena{Options(block, sizeof(block))};
+    google::protobuf::Arena arena{ArenaOptionsWithFirstBlock(block, sizeof(block))};
     v1::ExecuteResponse* response =
         google::protobuf::Arena::CreateMessage<v1::ExecuteResponse>(&arena);
   };

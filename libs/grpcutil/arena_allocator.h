@@ -10,6 +10,15 @@
 
 namespace taskgres {
 
+// Arena options whose first block is `block` (owned by the caller, who must
+// keep it alive as long as the arena).
+inline google::protobuf::ArenaOptions ArenaOptionsWithFirstBlock(char* block, size_t size) {
+  google::protobuf::ArenaOptions options;
+  options.initial_block = block;
+  options.initial_block_size = size;
+  return options;
+}
+
 // Register with the generated SetMessageAllocatorFor_<Method>; it must outlive the server.
 template <typename Request, typename Response>
 class ArenaMessageAllocator : public grpc::MessageAllocator<Request, Response> {
@@ -22,20 +31,13 @@ class ArenaMessageAllocator : public grpc::MessageAllocator<Request, Response> {
  private:
   class Holder : public grpc::MessageHolder<Request, Response> {
    public:
-    Holder() : arena_(Options(buffer_, sizeof(buffer_))) {
+    Holder() : arena_(ArenaOptionsWithFirstBlock(buffer_, sizeof(buffer_))) {
       this->set_request(google::protobuf::Arena::CreateMessage<Request>(&arena_));
       this->set_response(google::protobuf::Arena::CreateMessage<Response>(&arena_));
     }
     void Release() override { delete this; }
 
    private:
-    static google::protobuf::ArenaOptions Options(char* block, size_t size) {
-      google::protobuf::ArenaOptions options;
-      options.initial_block = block;
-      options.initial_block_size = size;
-      return options;
-    }
-
     // The first block lives inside the holder: a typical point read needs no
     // allocation beyond the holder itself.
     alignas(16) char buffer_[2048];

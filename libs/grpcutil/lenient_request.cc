@@ -40,6 +40,7 @@ bool ParseKeepingInvalidText(absl::string_view bytes, google::protobuf::Message&
       }
       std::string value;
       if (!WireFormatLite::ReadBytes(&input, &value)) return false;
+      // Protobuf's own check: exactly the strings its parser refuses.
       if (google::protobuf::internal::IsStructurallyValidUTF8(value.data(),
                                                               static_cast<int>(value.size()))) {
         WireFormatLite::WriteBytes(field->number(), value, &output);

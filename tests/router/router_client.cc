@@ -85,9 +85,14 @@ std::vector<std::string> RouterStack::RouterArgs(
 }
 
 std::unique_ptr<RouterStack> RouterStack::Start(const std::vector<std::string>& extra_flags) {
+  return StartOn(LocalCluster::Start(), extra_flags);
+}
+
+std::unique_ptr<RouterStack> RouterStack::StartOn(std::unique_ptr<LocalCluster> cluster,
+                                                  const std::vector<std::string>& extra_flags) {
+  if (cluster == nullptr) return nullptr;
   auto stack = std::make_unique<RouterStack>();
-  stack->cluster = LocalCluster::Start();
-  if (stack->cluster == nullptr) return nullptr;
+  stack->cluster = std::move(cluster);
   stack->token = RandomToken();
   stack->token_file = WriteSecretFile("service-token", stack->token);
   stack->port = FreePort();

@@ -53,6 +53,10 @@ struct RouterStack {
 
   // Starts both; null (with a test failure) when either does not come up.
   static std::unique_ptr<RouterStack> Start(const std::vector<std::string>& extra_flags = {});
+  // The same on a cluster already started (null stays null). A flag in
+  // `extra_flags` overrides the default one of the same name.
+  static std::unique_ptr<RouterStack> StartOn(std::unique_ptr<LocalCluster> cluster,
+                                              const std::vector<std::string>& extra_flags = {});
   // The router's command-line flags (for restarting it).
   std::vector<std::string> RouterArgs(const std::vector<std::string>& extra_flags = {}) const;
   RouterClient Client() const { return RouterClient(router->address(), token); }

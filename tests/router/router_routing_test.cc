@@ -219,29 +219,25 @@ TEST(RouterRoutingTest, AReplicaLaggingBeyondTheLimitServesNoReadsUntilItCatches
 TEST(RouterRoutingTest, HostNamesAreResolved) {
   auto cluster = LocalCluster::Start();
   ASSERT_NE(cluster, nullptr);
-  RouterStack stack;
-  stack.cluster = std::move(cluster);
-  stack.token = RandomToken();
-  stack.token_file = WriteSecretFile("service-token", stack.token);
-  stack.port = FreePort();
-  stack.metrics_port = FreePort();
   std::string hosts;
   for (int node = 0; node < 3; ++node) {
     if (node > 0) hosts += ',';
     hosts += "localhost:";
-    hosts += std::to_string(stack.cluster->port(node));
+    hosts += std::to_string(cluster->port(node));
   }
-  stack.router = ServiceProcess::Start("db-router", BinaryPath("services/db-router/db-router"),
-                                       stack.RouterArgs({"--db-hosts=" + hosts}), stack.port);
-  ASSERT_NE(stack.router, nullptr);
-  RouterClient client = stack.Client();
+  auto stack = RouterStack::StartOn(std::move(cluster), {"--db-hosts=" + hosts});
+  ASSERT_NE(stack, nullptr);
+  RouterClient client = stack->Client();
   v1::Topology topology;
   ASSERT_TRUE(client.Topology(&topology).ok());
-  EXPECT_EQ(topology.primary(), NodeName(*stack.cluster, stack.cluster->primary()));
+  EXPECT_EQ(topology.primary(), NodeName(*stack->cluster, stack->cluster->primary()));
   EXPECT_EQ(topology.nodes_size(), 3);
   v1::ExecuteResponse response;
   ASSERT_TRUE(client.Execute("SELECT 1", {}, v1::INTENT_READ, &response).ok());
   EXPECT_EQ(response.served_by().role(), v1::NODE_ROLE_REPLICA);
+  // The name list (last --db-hosts wins), not the default IP list, was used.
+  EXPECT_NE(stack->router->log().find("\"host\":\"localhost\""), std::string::npos)
+      << stack->router->log();
 }
 
 TEST(RouterRoutingTest, PoolsShrinkWhenIdleAndRenewOldConnections) {

@@ -63,7 +63,6 @@ std::string QuoteConnValue(const std::string& value) {
   return quoted + "'";
 }
 
-// True if nothing is bound to 127.0.0.1:`port` (a TIME_WAIT socket also counts as taken).
 // Closes a file descriptor on scope exit.
 class FdCloser {
  public:

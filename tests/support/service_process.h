@@ -30,7 +30,7 @@ std::string RandomToken(size_t length = 32);
 // A free TCP port on 127.0.0.1 (bind test), below the ephemeral range.
 int FreePort();
 
-// True when 127.0.0.1:`port` can be bound now.
+// True when 127.0.0.1:`port` can be bound now (a TIME_WAIT socket counts as taken).
 bool PortIsFree(int port);
 
 // The first port of the kernel's ephemeral range (ports it gives outgoing connections).
