@@ -4,6 +4,7 @@
 #include "fortune/fortune_relay.h"
 #include "grpcutil/status.h"
 #include "task_service.h"
+#include "tasks/list_query.h"
 #include "tasks/page_token.h"
 #include "tasks/task_row.h"
 #include "validation/text_rules.h"
@@ -60,13 +61,7 @@ grpc::ServerUnaryReactor* TaskServiceImpl::ListTasks(grpc::CallbackServerContext
       }
       after_id = *decoded;
     }
-    // Two statements rather than "owner = $1 OR $1 = '*'", so each keeps a plan using its index.
-    const bool everyone = *owner == "*";
-    std::string sql = absl::StrCat("SELECT ", kTaskColumns, " FROM tasks WHERE ",
-                                   everyone ? "$1::text IS NOT NULL" : "owner = $1",
-                                   " AND id > $2 AND ($3::boolean IS NULL OR done = $3)"
-                                   " AND ($4::text IS NULL OR source = $4) ORDER BY id LIMIT $5");
-    Query query(std::move(sql), v1::INTENT_READ);
+    Query query(ListTasksSql(*owner == "*"), v1::INTENT_READ);
     query.Text(*owner).Int(after_id).OptionalBool(
         request->filter().has_done() ? std::make_optional(request->filter().done()) : std::nullopt);
     query.OptionalText(
