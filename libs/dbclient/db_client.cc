@@ -39,6 +39,11 @@ Query& Query::MinLsn(uint64_t lsn) {
   return *this;
 }
 
+Query& Query::PackedRows() {
+  request_.set_row_format(v1::ROW_FORMAT_PACKED);
+  return *this;
+}
+
 DbClient::DbClient(std::shared_ptr<grpc::Channel> channel, ServiceCredential credential,
                    absl::Duration timeout)
     : stub_(v1::DbRouter::NewStub(std::move(channel))),

@@ -29,6 +29,8 @@ class Query {
   Query& Null();
   // Read-your-writes: serve only from a node that replayed past `lsn`.
   Query& MinLsn(uint64_t lsn);
+  // Rows come in `packed_rows` (read them with UnpackRows): for results with many cells.
+  Query& PackedRows();
   const v1::ExecuteRequest& request() const { return request_; }
   v1::ExecuteRequest& request() { return request_; }
 

@@ -85,6 +85,10 @@ grpc::ServerUnaryReactor* DbRouterService::Execute(grpc::CallbackServerContext* 
     reactor->Finish(Invalid(problem));
     return reactor;
   }
+  if (!v1::RowFormat_IsValid(request->row_format())) {
+    reactor->Finish(Invalid(absl::StrCat("unknown row_format ", request->row_format())));
+    return reactor;
+  }
   auto job = std::make_unique<Job>();
   job->kind = JobKind::kStatement;
   job->statement = request;

@@ -68,7 +68,7 @@ grpc::ServerUnaryReactor* TaskServiceImpl::ListTasks(grpc::CallbackServerContext
         request->filter().source() == v1::TASK_SOURCE_UNSPECIFIED
             ? std::nullopt
             : std::make_optional<std::string>(SourceText(request->filter().source())));
-    query.Int(page_size + 1).MinLsn(*min_lsn);
+    query.Int(page_size + 1).MinLsn(*min_lsn).PackedRows();
     deps_.db.Execute(
         std::move(query),
         [reactor, response, page_size, query_key](const grpc::Status& status,
@@ -77,9 +77,16 @@ grpc::ServerUnaryReactor* TaskServiceImpl::ListTasks(grpc::CallbackServerContext
             reactor->Finish(DatabaseError(status, "listing tasks"));
             return;
           }
-          const int count = std::min(rows.rows_size(), page_size);
-          for (int i = 0; i < count; ++i) ReadTaskInto(rows.rows(i), response->add_tasks());
-          if (rows.rows_size() > page_size) {
+          absl::StatusOr<std::vector<RowView>> tasks = UnpackRows(rows);
+          if (!tasks.ok()) {
+            reactor->Finish(DatabaseError(ToGrpcStatus(tasks.status()), "listing tasks"));
+            return;
+          }
+          const int found = static_cast<int>(tasks->size());
+          const int count = std::min(found, page_size);
+          response->mutable_tasks()->Reserve(count);
+          for (int i = 0; i < count; ++i) ReadTaskInto((*tasks)[i], response->add_tasks());
+          if (found > page_size) {
             response->set_next_page_token(
                 EncodePageToken(response->tasks(count - 1).id(), query_key));
           }

@@ -5,6 +5,7 @@
 #include <set>
 #include <thread>
 
+#include "dbclient/row_view.h"
 #include "gtest/gtest.h"
 #include "router/router_client.h"
 
@@ -160,6 +161,57 @@ TEST_F(RouterIntegrationTest, NullIsDistinctFromEmptyString) {
   ASSERT_EQ(response.columns_size(), 2);
   EXPECT_EQ(response.columns(0).name(), "name");
   EXPECT_EQ(response.columns(0).type_oid(), 25u);  // text
+}
+
+TEST_F(RouterIntegrationTest, PackedRowsCarryTheSameCellsAsValueRows) {
+  RouterClient client = Client();
+  v1::ExecuteRequest request;
+  request.set_sql(
+      "SELECT g::text, CASE WHEN g % 3 = 0 THEN NULL WHEN g % 3 = 1 THEN '' "
+      "ELSE repeat('é', g) END AS cell FROM generate_series(1, $1::int) g");
+  request.add_params()->set_text("300");
+  request.set_intent(v1::INTENT_READ);
+  v1::ExecuteResponse values;
+  {
+    grpc::ClientContext context;
+    client.Prepare(context, std::chrono::seconds(10));
+    ASSERT_TRUE(client.stub().Execute(&context, request, &values).ok());
+  }
+  request.set_row_format(v1::ROW_FORMAT_PACKED);
+  v1::ExecuteResponse packed;
+  {
+    grpc::ClientContext context;
+    client.Prepare(context, std::chrono::seconds(10));
+    grpc::Status status = client.stub().Execute(&context, request, &packed);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+  }
+  EXPECT_EQ(packed.rows_size(), 0);
+  EXPECT_EQ(packed.rows_affected(), 300);
+  EXPECT_EQ(packed.served_by().role(), v1::NODE_ROLE_REPLICA);
+  ASSERT_EQ(packed.columns_size(), 2);
+  EXPECT_EQ(packed.columns(1).name(), "cell");
+  absl::StatusOr<std::vector<RowView>> rows = UnpackRows(packed);
+  ASSERT_TRUE(rows.ok()) << rows.status();
+  ASSERT_EQ(rows->size(), 300u);
+  ASSERT_EQ(values.rows_size(), 300);
+  for (int r = 0; r < 300; ++r) {
+    const RowView expected(values.rows(r));
+    for (int c = 0; c < 2; ++c) {
+      EXPECT_EQ((*rows)[r].IsNull(c), expected.IsNull(c)) << r;
+      EXPECT_EQ((*rows)[r].Text(c), expected.Text(c)) << r;
+    }
+  }
+  EXPECT_TRUE((*rows)[2].IsNull(1));
+  EXPECT_FALSE((*rows)[0].IsNull(1));
+  EXPECT_EQ((*rows)[0].Text(1), "");
+  EXPECT_EQ((*rows)[1].Text(1), "éé");
+
+  request.set_row_format(static_cast<v1::RowFormat>(7));
+  grpc::ClientContext context;
+  client.Prepare(context, std::chrono::seconds(10));
+  grpc::Status status = client.stub().Execute(&context, request, &packed);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(status.error_message().find("row_format"), std::string::npos) << status.error_message();
 }
 
 TEST_F(RouterIntegrationTest, ParametersAreNeverSplicedIntoSql) {

@@ -7,22 +7,32 @@
 #include <cstdlib>
 #include <string>
 
-#include "absl/strings/numbers.h"
+#include "taskgres/v1/db_router.pb.h"
 
 namespace taskgres::router {
 
-// Fills `columns`, `rows` and `rows_affected` of ExecuteResponse or
-// StatementResult (same field names) from a COMMAND_OK or TUPLES_OK result.
+// Fills `columns` of ExecuteResponse or StatementResult (same field names).
 template <typename Message>
-void CopyResult(const PGresult* result, Message& out) {
+void CopyColumns(const PGresult* result, Message& out) {
   const int fields = PQnfields(result);
-  const int tuples = PQntuples(result);
   out.mutable_columns()->Reserve(fields);
   for (int c = 0; c < fields; ++c) {
     auto* column = out.add_columns();
     column->set_name(PQfname(result, c));
     column->set_type_oid(PQftype(result, c));
   }
+}
+
+// The row count of a COMMAND_OK result, or the tuples of a TUPLES_OK one.
+int64_t RowsAffected(const PGresult* result);
+
+// Fills `columns`, `rows` and `rows_affected` of ExecuteResponse or
+// StatementResult from a COMMAND_OK or TUPLES_OK result.
+template <typename Message>
+void CopyResult(const PGresult* result, Message& out) {
+  CopyColumns(result, out);
+  const int fields = PQnfields(result);
+  const int tuples = PQntuples(result);
   out.mutable_rows()->Reserve(tuples);
   for (int r = 0; r < tuples; ++r) {
     auto* row = out.add_rows();
@@ -36,11 +46,15 @@ void CopyResult(const PGresult* result, Message& out) {
       }
     }
   }
-  int64_t affected = 0;
-  const char* count = PQcmdTuples(const_cast<PGresult*>(result));
-  if (count == nullptr || *count == '\0' || !absl::SimpleAtoi(count, &affected)) affected = tuples;
-  out.set_rows_affected(affected);
+  out.set_rows_affected(RowsAffected(result));
 }
+
+// Appends every cell of `result` to `out` in ROW_FORMAT_PACKED (see
+// ExecuteResponse.packed_rows).
+void PackRows(const PGresult* result, std::string& out);
+
+// CopyResult for a caller that asked for ROW_FORMAT_PACKED.
+void CopyPackedResult(const PGresult* result, v1::ExecuteResponse& out);
 
 // The bytes of all values of a result (what copying it costs, roughly).
 inline size_t ResultBytes(const PGresult* result) {

@@ -550,7 +550,11 @@ void ConnectionWorker::HandleResult(const Step& step, const PGresult* result) {
     CopyResult(result, *job.transaction_response->add_results());
     return;
   }
-  CopyResult(result, *job.statement_response);
+  if (job.statement->row_format() == v1::ROW_FORMAT_PACKED) {
+    CopyPackedResult(result, *job.statement_response);
+  } else {
+    CopyResult(result, *job.statement_response);
+  }
   entry.state = JobState::kResult;
   if (unit.kind != UnitKind::kReadGroup) return;
   if (RanBehind(job, unit)) {

@@ -31,16 +31,18 @@ v1::Role RoleFromText(absl::string_view text) {
   return v1::ROLE_UNSPECIFIED;
 }
 
-void ReadTaskInto(const v1::Row& row, v1::Task* task) {
-  task->set_id(IntAt(row, 0));
-  task->set_owner(TextAt(row, 1));
-  task->set_description(TextAt(row, 2));
-  task->set_done(BoolAt(row, 3));
-  task->set_source(SourceFromText(TextAt(row, 4)));
-  task->set_version(IntAt(row, 5));
-  *task->mutable_create_time() = FromMicros(IntAt(row, 6));
-  *task->mutable_update_time() = FromMicros(IntAt(row, 7));
+void ReadTaskInto(const RowView& row, v1::Task* task) {
+  task->set_id(row.Int(0));
+  task->set_owner(std::string(row.Text(1)));
+  task->set_description(std::string(row.Text(2)));
+  task->set_done(row.Bool(3));
+  task->set_source(SourceFromText(row.Text(4)));
+  task->set_version(row.Int(5));
+  *task->mutable_create_time() = FromMicros(row.Int(6));
+  *task->mutable_update_time() = FromMicros(row.Int(7));
 }
+
+void ReadTaskInto(const v1::Row& row, v1::Task* task) { ReadTaskInto(RowView(row), task); }
 
 v1::Task ReadTask(const v1::Row& row) {
   v1::Task task;

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "absl/strings/string_view.h"
+#include "dbclient/row_view.h"
 #include "taskgres/internal/task_change.pb.h"
 #include "taskgres/v1/db_router.pb.h"
 #include "taskgres/v1/task.pb.h"
@@ -16,6 +17,7 @@ namespace taskgres::tasks {
 v1::Task ReadTask(const v1::Row& row);
 // The same, written into `task` (e.g. one on the response's arena).
 void ReadTaskInto(const v1::Row& row, v1::Task* task);
+void ReadTaskInto(const RowView& row, v1::Task* task);
 
 // The database's spelling of a source ("MANUAL", "FORTUNE") and back.
 const char* SourceText(v1::TaskSource source);
