@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/synchronization/mutex.h"
 #include "direct_scenarios.h"
 #include "flags/env_flags.h"
 #include "load_driver.h"
@@ -78,6 +79,9 @@ Row ToRow(const std::string& scenario, int clients, Measured& measured, bool has
 }
 
 int Main(int argc, char** argv) {
+  // As in the services: Debian's Abseil would check every lock for cycles,
+  // and the load generator must cost as little CPU as it can.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   ParseFlagsOrExit(
       argc, argv,
       "taskgres-bench: load scenarios against a running taskgres (see ./taskgres bench)");
