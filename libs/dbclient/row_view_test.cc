@@ -1,5 +1,7 @@
 #include "dbclient/row_view.h"
 
+#include <limits>
+
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 
@@ -81,6 +83,16 @@ TEST(RowViewTest, TruncatedOrOverlongBytesAreAnError) {
   // Bytes but no columns.
   EXPECT_EQ(UnpackRows(WithColumns(0, std::string("\0", 1))).status().code(),
             absl::StatusCode::kInternal);
+}
+
+TEST(RowViewTest, IntegersAreWholeCellsWithinRange) {
+  v1::Row row;
+  row.add_values()->set_text("12x");
+  EXPECT_EQ(RowView(row).Int(0), 0);
+  row.mutable_values(0)->set_text("-9223372036854775808");
+  EXPECT_EQ(RowView(row).Int(0), std::numeric_limits<int64_t>::min());
+  row.mutable_values(0)->set_text("9223372036854775808");  // one past the largest
+  EXPECT_EQ(RowView(row).Int(0), 0);
 }
 
 }  // namespace

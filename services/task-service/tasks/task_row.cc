@@ -2,13 +2,21 @@
 
 #include "dbclient/db_client.h"
 #include "google/protobuf/util/json_util.h"
-#include "google/protobuf/util/time_util.h"
 
 namespace taskgres::tasks {
 namespace {
 
-google::protobuf::Timestamp FromMicros(int64_t micros) {
-  return google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(micros);
+// In place (the timestamp may live on the response's arena); nanos stay in
+// [0, 1e9) for times before 1970 too, as Timestamp requires.
+void SetMicros(int64_t micros, google::protobuf::Timestamp* timestamp) {
+  int64_t seconds = micros / 1'000'000;
+  int64_t rest = micros % 1'000'000;
+  if (rest < 0) {
+    rest += 1'000'000;
+    --seconds;
+  }
+  timestamp->set_seconds(seconds);
+  timestamp->set_nanos(static_cast<int32_t>(rest * 1000));
 }
 
 }  // namespace
@@ -33,13 +41,13 @@ v1::Role RoleFromText(absl::string_view text) {
 
 void ReadTaskInto(const RowView& row, v1::Task* task) {
   task->set_id(row.Int(0));
-  task->set_owner(std::string(row.Text(1)));
-  task->set_description(std::string(row.Text(2)));
+  task->set_owner(row.Text(1).data(), row.Text(1).size());
+  task->set_description(row.Text(2).data(), row.Text(2).size());
   task->set_done(row.Bool(3));
   task->set_source(SourceFromText(row.Text(4)));
   task->set_version(row.Int(5));
-  *task->mutable_create_time() = FromMicros(row.Int(6));
-  *task->mutable_update_time() = FromMicros(row.Int(7));
+  SetMicros(row.Int(6), task->mutable_create_time());
+  SetMicros(row.Int(7), task->mutable_update_time());
 }
 
 void ReadTaskInto(const v1::Row& row, v1::Task* task) { ReadTaskInto(RowView(row), task); }
@@ -73,8 +81,8 @@ std::optional<v1::TaskEvent> ParseTaskChange(const std::string& json) {
   task->set_done(change.done());
   task->set_source(SourceFromText(change.source()));
   task->set_version(change.version());
-  *task->mutable_create_time() = FromMicros(change.create_us());
-  *task->mutable_update_time() = FromMicros(change.update_us());
+  SetMicros(change.create_us(), task->mutable_create_time());
+  SetMicros(change.update_us(), task->mutable_update_time());
   return event;
 }
 

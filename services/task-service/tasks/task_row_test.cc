@@ -1,5 +1,6 @@
 #include "tasks/task_row.h"
 
+#include "google/protobuf/util/time_util.h"
 #include "gtest/gtest.h"
 
 namespace taskgres::tasks {
@@ -37,6 +38,25 @@ TEST(TaskRowTest, ReadsARow) {
   EXPECT_FALSE(task.done());
   EXPECT_EQ(task.source(), v1::TASK_SOURCE_MANUAL);
   EXPECT_EQ(task.create_time().seconds(), 1700000000);
+}
+
+TEST(TaskRowTest, TimestampsMatchProtobufsOwnConversionBeforeAndAfter1970) {
+  for (int64_t micros : {int64_t{0}, int64_t{1}, int64_t{-1}, int64_t{-1'500'000},
+                         int64_t{1'700'000'000'123'456}, int64_t{-62'135'596'800'000'000}}) {
+    v1::Row row;
+    for (const char* value : {"7", "bob", "milk", "t", "FORTUNE", "2"}) {
+      row.add_values()->set_text(value);
+    }
+    row.add_values()->set_text(std::to_string(micros));
+    row.add_values()->set_text(std::to_string(micros));
+    const v1::Task task = ReadTask(row);
+    const google::protobuf::Timestamp expected =
+        google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(micros);
+    EXPECT_EQ(task.create_time().seconds(), expected.seconds()) << micros;
+    EXPECT_EQ(task.create_time().nanos(), expected.nanos()) << micros;
+    EXPECT_TRUE(task.done());
+    EXPECT_EQ(task.version(), 2);
+  }
 }
 
 }  // namespace
