@@ -26,11 +26,11 @@
 #include "stack_scenarios.h"
 #include "stream_scenarios.h"
 
-ABSL_FLAG(
-    std::string, scenarios,
-    "router-read,direct-read,pgpool-read,pgpool-read-simple,router-write,direct-write,router-ryw,"
-    "stack-create,stack-list,watch-fanout,fortunes",
-    "Scenarios to run, comma-separated");
+ABSL_FLAG(std::string, scenarios,
+          "router-read,direct-read,pgpool-read,pgpool-read-simple,router-write,direct-write,direct-"
+          "write-notify,router-ryw,"
+          "stack-create,stack-list,watch-fanout,fortunes",
+          "Scenarios to run, comma-separated");
 ABSL_FLAG(std::string, concurrency, "1,4,16,64", "Concurrent clients for the load scenarios");
 ABSL_FLAG(absl::Duration, warmup, absl::Seconds(2), "Warm-up before each measured run");
 ABSL_FLAG(absl::Duration, duration, absl::Seconds(5), "Length of each measured run");
@@ -206,13 +206,15 @@ int Main(int argc, char** argv) {
           return RunBlocking([&](int) { return NewBlockingRouterReader(targets); }, options);
         };
       } else if (scenario == "direct-read" || scenario == "direct-write" ||
-                 scenario == "pgpool-read" || scenario == "pgpool-read-simple") {
+                 scenario == "direct-write-notify" || scenario == "pgpool-read" ||
+                 scenario == "pgpool-read-simple") {
         const bool pgpool = scenario.rfind("pgpool", 0) == 0;
         if (pgpool) {
           server = {targets.pgpool_pid};
           children = true;
         }
-        const DirectQuery query = scenario == "direct-write"         ? DirectQuery::kInsert
+        const DirectQuery query = scenario == "direct-write"          ? DirectQuery::kInsert
+                                  : scenario == "direct-write-notify" ? DirectQuery::kInsertNotify
                                   : scenario == "pgpool-read-simple" ? DirectQuery::kPointReadSimple
                                                                      : DirectQuery::kPointRead;
         run = [&, pgpool, query] {
@@ -221,7 +223,7 @@ int Main(int argc, char** argv) {
                 // Direct reads alternate between the replicas, as the router's do.
                 const std::string& conninfo =
                     pgpool ? targets.pgpool_conninfo
-                    : query == DirectQuery::kInsert
+                    : query == DirectQuery::kInsert || query == DirectQuery::kInsertNotify
                         ? targets.primary_conninfo
                         : targets.replica_conninfo[client % targets.replica_conninfo.size()];
                 return NewDirectClient(conninfo, query, client);

@@ -22,12 +22,11 @@ class DirectClient : public BlockingClient {
       result = PQexec(
           conn_, absl::StrCat("SELECT id, payload FROM bench_items WHERE id = ", Row()).c_str());
     } else {
-      const std::string first =
-          query_ == DirectQuery::kInsert ? std::to_string(client_) : std::to_string(Row());
+      const bool insert = query_ != DirectQuery::kPointRead;
+      const std::string first = insert ? std::to_string(client_) : std::to_string(Row());
       const std::string second = std::to_string(++sequence_);
       const char* values[2] = {first.c_str(), second.c_str()};
-      result = PQexecPrepared(conn_, "bench", query_ == DirectQuery::kInsert ? 2 : 1, values,
-                              nullptr, nullptr, 0);
+      result = PQexecPrepared(conn_, "bench", insert ? 2 : 1, values, nullptr, nullptr, 0);
     }
     const ExecStatusType status = PQresultStatus(result);
     const bool ok = query_ == DirectQuery::kInsert
@@ -58,9 +57,12 @@ std::unique_ptr<BlockingClient> NewDirectClient(const std::string& conninfo, Dir
     return nullptr;
   }
   if (query != DirectQuery::kPointReadSimple) {
-    const char* sql = query == DirectQuery::kInsert
-                          ? "INSERT INTO bench_writes (client, n) VALUES ($1, $2)"
-                          : "SELECT id, payload FROM bench_items WHERE id = $1";
+    const char* sql =
+        query == DirectQuery::kInsert ? "INSERT INTO bench_writes (client, n) VALUES ($1, $2)"
+        : query == DirectQuery::kInsertNotify
+            ? "WITH written AS (INSERT INTO bench_writes (client, n) VALUES ($1, $2) RETURNING n) "
+              "SELECT pg_notify('bench_writes', n::text) FROM written"
+            : "SELECT id, payload FROM bench_items WHERE id = $1";
     PGresult* prepared = PQprepare(conn, "bench", sql, 0, nullptr);
     const bool ok = PQresultStatus(prepared) == PGRES_COMMAND_OK;
     PQclear(prepared);

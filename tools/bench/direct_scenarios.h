@@ -15,6 +15,7 @@ enum class DirectQuery {
   kPointRead,        // prepared SELECT by primary key (extended protocol)
   kPointReadSimple,  // the same with the value inlined (simple protocol)
   kInsert,           // prepared single-row INSERT
+  kInsertNotify,     // the same plus pg_notify, as every task write does through its trigger
 };
 
 // A client on its own connection to `conninfo`; null when it cannot connect.
