@@ -4,6 +4,7 @@
 #define TASKGRES_LIBS_GRPCUTIL_ARENA_ALLOCATOR_H_
 
 #include <cstddef>
+#include <type_traits>
 
 #include "google/protobuf/arena.h"
 #include "grpcpp/support/message_allocator.h"
@@ -32,7 +33,12 @@ class ArenaMessageAllocator : public grpc::MessageAllocator<Request, Response> {
   class Holder : public grpc::MessageHolder<Request, Response> {
    public:
     Holder() : arena_(ArenaOptionsWithFirstBlock(buffer_, sizeof(buffer_))) {
-      this->set_request(google::protobuf::Arena::CreateMessage<Request>(&arena_));
+      // A message is built for the arena; anything else (a LenientRequest) just lives on it.
+      if constexpr (std::is_base_of_v<google::protobuf::MessageLite, Request>) {
+        this->set_request(google::protobuf::Arena::CreateMessage<Request>(&arena_));
+      } else {
+        this->set_request(google::protobuf::Arena::Create<Request>(&arena_));
+      }
       this->set_response(google::protobuf::Arena::CreateMessage<Response>(&arena_));
     }
     void Release() override { delete this; }

@@ -69,14 +69,18 @@ class TaskServiceImpl final : public v1::TaskService::CallbackService {
  public:
   TaskServiceImpl(TaskServiceDeps deps, TaskServiceOptions options)
       : deps_(deps), options_(options) {
-    SetMessageAllocatorFor_ListTasks(&list_allocator_);
-    // Where people type text: invalid UTF-8 gets our INVALID_ARGUMENT.
+    // Every method with a text field: invalid UTF-8 gets our own answer
+    // (INVALID_ARGUMENT, or PERMISSION_DENIED for a client naming an owner)
+    // instead of gRPC's bare UNIMPLEMENTED.
     AcceptInvalidText("Login", &TaskServiceImpl::Login);
     AcceptInvalidText("Register", &TaskServiceImpl::Register);
+    AcceptInvalidText("ListTasks", &TaskServiceImpl::ListTasks, &list_allocator_);
     AcceptInvalidText("CreateTask", &TaskServiceImpl::CreateTask);
     AcceptInvalidText("UpdateTask", &TaskServiceImpl::UpdateTask);
+    AcceptInvalidText("DeleteFortunes", &TaskServiceImpl::DeleteFortunes);
     AcceptInvalidText("CreateUser", &TaskServiceImpl::CreateUser);
     AcceptInvalidText("SetUserRole", &TaskServiceImpl::SetUserRole);
+    AcceptInvalidTextInStream("WatchTasks", &TaskServiceImpl::WatchTasks);
   }
 
   grpc::ServerUnaryReactor* Login(grpc::CallbackServerContext* context,
@@ -121,26 +125,46 @@ class TaskServiceImpl final : public v1::TaskService::CallbackService {
  private:
   // Serves `method` with requests parsed by ParseKeepingInvalidText, so a
   // string field that is not UTF-8 reaches the method's validation.
+  // `allocator` (optional) places request and response, e.g. on an arena.
   template <typename Request, typename Response>
-  void AcceptInvalidText(const char* name,
-                         grpc::ServerUnaryReactor* (TaskServiceImpl::*method)(
-                             grpc::CallbackServerContext*, const Request*, Response*)) {
-    // The generated service numbers its methods in .proto order.
-    const int index = v1::LoginRequest::descriptor()
-                          ->file()
-                          ->FindServiceByName("TaskService")
-                          ->FindMethodByName(name)
-                          ->index();
+  void AcceptInvalidText(
+      const char* name,
+      grpc::ServerUnaryReactor* (TaskServiceImpl::*method)(grpc::CallbackServerContext*,
+                                                           const Request*, Response*),
+      grpc::MessageAllocator<LenientRequest<Request>, Response>* allocator = nullptr) {
+    auto* handler = new grpc::internal::CallbackUnaryHandler<LenientRequest<Request>, Response>(
+        [this, method](grpc::CallbackServerContext* context, const LenientRequest<Request>* request,
+                       Response* response) {
+          return (this->*method)(context, &request->message, response);
+        });
+    if (allocator != nullptr) handler->SetMessageAllocator(allocator);
+    MarkMethodCallback(MethodIndex(name), handler);
+  }
+  // The same for a server-streaming method.
+  template <typename Request, typename Response>
+  void AcceptInvalidTextInStream(const char* name,
+                                 grpc::ServerWriteReactor<Response>* (TaskServiceImpl::*method)(
+                                     grpc::CallbackServerContext*, const Request*)) {
     MarkMethodCallback(
-        index, new grpc::internal::CallbackUnaryHandler<LenientRequest<Request>, Response>(
-                   [this, method](grpc::CallbackServerContext* context,
-                                  const LenientRequest<Request>* request, Response* response) {
-                     return (this->*method)(context, &request->message, response);
-                   }));
+        MethodIndex(name),
+        new grpc::internal::CallbackServerStreamingHandler<LenientRequest<Request>, Response>(
+            [this, method](grpc::CallbackServerContext* context,
+                           const LenientRequest<Request>* request) {
+              return (this->*method)(context, &request->message);
+            }));
+  }
+  // The generated service numbers its methods in .proto order.
+  static int MethodIndex(const char* name) {
+    return v1::LoginRequest::descriptor()
+        ->file()
+        ->FindServiceByName("TaskService")
+        ->FindMethodByName(name)
+        ->index();
   }
 
   // A page of tasks is many small messages: build it on an arena.
-  ArenaMessageAllocator<v1::ListTasksRequest, v1::ListTasksResponse> list_allocator_;
+  ArenaMessageAllocator<LenientRequest<v1::ListTasksRequest>, v1::ListTasksResponse>
+      list_allocator_;
   using CallerCallback = absl::AnyInvocable<void(absl::StatusOr<Caller>)>;
 
   // Verifies the bearer token; for admins, also that they still are admins.

@@ -101,6 +101,41 @@ grpc::Status RawUnaryCall(const std::string& address, const TaskClient& client,
   return status;
 }
 
+// Sends `body` to the server-streaming `method` and returns how the stream
+// ended (only for calls the server refuses: an accepted one would not end).
+grpc::Status RawRefusedStreamCall(const std::string& address, const TaskClient& client,
+                                  const std::string& method, const std::string& body) {
+  grpc::GenericStub stub(Channel(address));
+  auto context = client.Context();
+  grpc::CompletionQueue queue;
+  void* tag = nullptr;
+  bool ok = false;
+  std::unique_ptr<grpc::GenericClientAsyncReaderWriter> call =
+      stub.PrepareCall(context.get(), method, &queue);
+  call->StartCall(nullptr);
+  queue.Next(&tag, &ok);
+  grpc::Slice slice(body);
+  grpc::ByteBuffer request(&slice, 1);
+  call->Write(request, nullptr);
+  queue.Next(&tag, &ok);
+  call->WritesDone(nullptr);
+  queue.Next(&tag, &ok);
+  grpc::ByteBuffer response;
+  int messages = 0;
+  do {
+    call->Read(&response, nullptr);
+    queue.Next(&tag, &ok);
+    if (ok) ++messages;
+  } while (ok && messages < 100);
+  grpc::Status status;
+  call->Finish(&status, nullptr);
+  queue.Next(&tag, &ok);
+  queue.Shutdown();
+  while (queue.Next(&tag, &ok)) {
+  }
+  return status;
+}
+
 // A length-delimited field `number` holding `bytes` (shorter than 128 bytes).
 std::string Field(int number, const std::string& bytes) {
   std::string field;
@@ -148,6 +183,42 @@ TEST_F(TasksApiTest, InvalidUtf8GetsAClearAnswerAndNeverReachesTheDatabase) {
                             "ORDER BY id DESC LIMIT 1"),
             "caf\xc3\xa9");
   EXPECT_EQ(primary->Scalar("SELECT count(*) FROM users WHERE username LIKE 'us%er'"), "0");
+}
+
+TEST_F(TasksApiTest, InvalidUtf8InAnOwnerGetsAClearAnswerOnEveryMethod) {
+  // An owner is a username: an admin naming one that is not UTF-8 hears the
+  // username rules, a client hears that only their own tasks are theirs. Never
+  // gRPC's bare UNIMPLEMENTED (what a strict parse of the request answers).
+  TaskClient client = stack_->NewUser("ownerless");
+  TaskClient admin = stack_->Admin();
+  const std::string owner = Field(1,
+                                  "own\xff\xfe"
+                                  "er");
+  for (const char* method :
+       {"/taskgres.v1.TaskService/ListTasks", "/taskgres.v1.TaskService/DeleteFortunes"}) {
+    grpc::Status status = RawUnaryCall(stack_->task->address(), admin, method, owner);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
+        << method << ": " << status.error_message();
+    EXPECT_NE(status.error_message().find("A username must be"), std::string::npos)
+        << method << ": " << status.error_message();
+    status = RawUnaryCall(stack_->task->address(), client, method, owner);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED)
+        << method << ": " << status.error_message();
+  }
+  grpc::Status status = RawRefusedStreamCall(stack_->task->address(), admin,
+                                             "/taskgres.v1.TaskService/WatchTasks", owner);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << status.error_message();
+  EXPECT_NE(status.error_message().find("A username must be"), std::string::npos)
+      << status.error_message();
+  status = RawRefusedStreamCall(stack_->task->address(), client,
+                                "/taskgres.v1.TaskService/WatchTasks", owner);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED) << status.error_message();
+  // A well-formed list through the lenient parser still pages on its arena.
+  v1::Task task;
+  ASSERT_TRUE(client.Create("still listed", &task).ok());
+  grpc::Status listed = RawUnaryCall(stack_->task->address(), client,
+                                     "/taskgres.v1.TaskService/ListTasks", Field(1, "ownerless"));
+  EXPECT_TRUE(listed.ok()) << listed.error_message();
 }
 
 TEST_F(TasksApiTest, DescriptionsAreTrimmedAndStoredVerbatimIncludingSqlInjection) {
