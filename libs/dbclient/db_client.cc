@@ -2,8 +2,8 @@
 
 #include <chrono>
 
-#include "absl/strings/numbers.h"
 #include "absl/time/clock.h"
+#include "dbclient/row_view.h"
 #include "google/protobuf/arena.h"
 #include "grpcutil/arena_allocator.h"
 
@@ -124,11 +124,7 @@ bool IsNullAt(const v1::Row& row, int column) {
   return row.values(column).kind_case() != v1::Value::kText;
 }
 
-int64_t IntAt(const v1::Row& row, int column) {
-  int64_t value = 0;
-  if (!absl::SimpleAtoi(TextAt(row, column), &value)) return 0;
-  return value;
-}
+int64_t IntAt(const v1::Row& row, int column) { return IntFromCell(TextAt(row, column)); }
 
 bool BoolAt(const v1::Row& row, int column) { return TextAt(row, column) == "t"; }
 

@@ -4,6 +4,7 @@
 #include <charconv>
 
 #include "absl/strings/str_cat.h"
+#include "google/protobuf/io/coded_stream.h"
 
 namespace taskgres {
 
@@ -20,30 +21,14 @@ const RowView::Cell& RowView::At(int column) const {
   return column >= 0 && column < size() ? cells_[column] : kNull;
 }
 
-int64_t RowView::Int(int column) const {
+int64_t IntFromCell(absl::string_view text) {
   // std::from_chars: a page of tasks parses four integers a row, and it is
-  // several times cheaper than the locale-free but general absl::SimpleAtoi.
-  const absl::string_view text = Text(column);
+  // several times cheaper than the more lenient absl::SimpleAtoi.
   int64_t value = 0;
   const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (error != std::errc() || end != text.data() + text.size()) return 0;
   return value;
 }
-
-namespace {
-
-// A protobuf-style varint of at most 32 bits at `*at`; false past `end` or when too long.
-bool ReadVarint32(const char*& at, const char* end, uint32_t& value) {
-  value = 0;
-  for (int shift = 0; shift < 35 && at < end; shift += 7) {
-    const auto byte = static_cast<uint8_t>(*at++);
-    value |= static_cast<uint32_t>(byte & 0x7f) << shift;
-    if ((byte & 0x80) == 0) return true;
-  }
-  return false;
-}
-
-}  // namespace
 
 absl::StatusOr<std::vector<RowView>> UnpackRows(const v1::ExecuteResponse& response) {
   const int columns = response.columns_size();
@@ -51,28 +36,29 @@ absl::StatusOr<std::vector<RowView>> UnpackRows(const v1::ExecuteResponse& respo
   std::vector<RowView> rows;
   if (bytes.empty()) return rows;
   if (columns == 0) return absl::InternalError("packed rows without columns");
-  const char* at = bytes.data();
-  const char* const end = at + bytes.size();
   // The router counts the rows of a SELECT; every cell takes a byte at least.
   rows.reserve(std::min(static_cast<size_t>(std::max<int64_t>(response.rows_affected(), 0)),
                         bytes.size() / static_cast<size_t>(columns)));
-  while (at < end) {
+  // The varints are protobuf's (the router writes them with CodedOutputStream).
+  google::protobuf::io::CodedInputStream input(reinterpret_cast<const uint8_t*>(bytes.data()),
+                                               static_cast<int>(bytes.size()));
+  while (static_cast<size_t>(input.CurrentPosition()) < bytes.size()) {
     RowView& row = rows.emplace_back();
     for (int c = 0; c < columns; ++c) {
       uint32_t tag = 0;
-      if (!ReadVarint32(at, end, tag)) {
+      if (!input.ReadVarint32(&tag)) {
         return absl::InternalError(absl::StrCat("packed rows end inside row ", rows.size()));
       }
       if (tag == 0) {
         row.Add(RowView::Cell{});
         continue;
       }
+      const size_t at = static_cast<size_t>(input.CurrentPosition());
       const size_t length = tag - 1;
-      if (length > static_cast<size_t>(end - at)) {
+      if (length > bytes.size() - at || !input.Skip(static_cast<int>(length))) {
         return absl::InternalError(absl::StrCat("packed rows end inside row ", rows.size()));
       }
-      row.Add(RowView::Cell{absl::string_view(at, length), false});
-      at += length;
+      row.Add(RowView::Cell{absl::string_view(bytes).substr(at, length), false});
     }
   }
   return rows;

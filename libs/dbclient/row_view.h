@@ -13,6 +13,9 @@
 
 namespace taskgres {
 
+// A cell's text as an integer: the whole text, within int64, else 0.
+int64_t IntFromCell(absl::string_view text);
+
 // Valid as long as the message it views.
 class RowView {
  public:
@@ -30,7 +33,7 @@ class RowView {
   // A column past the end reads as NULL.
   bool IsNull(int column) const { return At(column).null; }
   absl::string_view Text(int column) const { return At(column).text; }  // empty for NULL
-  int64_t Int(int column) const;                                        // 0 when not a number
+  int64_t Int(int column) const { return IntFromCell(Text(column)); }
   bool Bool(int column) const { return Text(column) == "t"; }
 
  private:

@@ -27,9 +27,8 @@
 #include "stream_scenarios.h"
 
 ABSL_FLAG(std::string, scenarios,
-          "router-read,direct-read,pgpool-read,pgpool-read-simple,router-write,direct-write,direct-"
-          "write-notify,router-ryw,"
-          "stack-create,stack-list,watch-fanout,fortunes",
+          "router-read,direct-read,pgpool-read,pgpool-read-simple,router-write,direct-write,"
+          "direct-write-notify,router-ryw,stack-create,stack-list,watch-fanout,fortunes",
           "Scenarios to run, comma-separated");
 ABSL_FLAG(std::string, concurrency, "1,4,16,64", "Concurrent clients for the load scenarios");
 ABSL_FLAG(absl::Duration, warmup, absl::Seconds(2), "Warm-up before each measured run");
