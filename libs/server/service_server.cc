@@ -139,6 +139,9 @@ absl::Status ServiceServer::Start() {
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, 30'000);
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 10'000);
+  // Channelz (per-call counters and timestamps for a debug service we do not
+  // expose) cost ~5% of router-read throughput at 16 clients.
+  builder.AddChannelArgument(GRPC_ARG_ENABLE_CHANNELZ, 0);
   builder.SetMaxReceiveMessageSize(options_.max_message_bytes);
   builder.AddListeningPort(options_.listen_address, *credentials, &port_);
   for (grpc::Service* service : services_) builder.RegisterService(service);
