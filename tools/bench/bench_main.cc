@@ -25,6 +25,7 @@
 #include "secrets/secret_file.h"
 #include "stack_scenarios.h"
 #include "stream_scenarios.h"
+#include "target_check.h"
 
 ABSL_FLAG(std::string, scenarios,
           "router-read,direct-read,pgpool-read,pgpool-read-simple,router-write,direct-write,"
@@ -128,6 +129,14 @@ int Main(int argc, char** argv) {
   std::vector<std::string> stack_tokens;
   std::string lister_token;
 
+  // Before any load: the idle-memory target.
+  std::map<std::string, double> idle_rss_mib;
+  for (const auto& [service, pid] : {std::pair<const char*, pid_t>{"db-router", targets.router_pid},
+                                     {"task-service", targets.task_pid},
+                                     {"fortune-service", targets.fortune_pid}}) {
+    if (pid != 0) idle_rss_mib[service] = SampleProcesses({pid}).rss_bytes / (1 << 20);
+  }
+
   std::vector<Row> rows;
   auto report_progress = [&](const Row& row) {
     std::cerr << FormatTable({row}).substr(FormatTable({}).size());
@@ -177,6 +186,7 @@ int Main(int argc, char** argv) {
       bool children = false;
       Measured measured;
       std::string note;
+      std::map<std::string, double> figures;
       std::function<LoadOutcome()> run;
       if (scenario == "router-read" || scenario == "router-write" || scenario == "router-ryw" ||
           scenario == "router-ping") {
@@ -197,6 +207,7 @@ int Main(int argc, char** argv) {
           RouterReadYourWrites op(targets);
           LoadOutcome outcome = RunAsync(op, options);
           note = op.Note();
+          figures = op.Figures();
           return outcome;
         };
       } else if (scenario == "router-read-sync") {
@@ -248,11 +259,13 @@ int Main(int argc, char** argv) {
       measured.after = SampleProcesses(server, children);
       Row row = ToRow(scenario, clients, measured, !server.empty() && server.front() != 0);
       row.note = note;
+      row.figures = figures;
       report_progress(row);
     }
   }
 
   std::cout << "\n" << FormatTable(rows);
+  std::cout << "\n" << FormatTargets(CheckTargets(rows, idle_rss_mib));
   const std::string out = absl::GetFlag(FLAGS_out);
   std::filesystem::create_directories(out);
   std::ofstream(out + "/results.csv") << FormatCsv(rows);

@@ -200,4 +200,10 @@ std::string RouterReadYourWrites::Note() const {
                          100.0 * from_replica_.load() / reads, stale_.load());
 }
 
+std::map<std::string, double> RouterReadYourWrites::Figures() const {
+  const double reads = static_cast<double>(std::max<uint64_t>(1, reads_.load()));
+  return {{"replica_share", static_cast<double>(from_replica_.load()) / reads},
+          {"stale_reads", static_cast<double>(stale_.load())}};
+}
+
 }  // namespace taskgres::bench

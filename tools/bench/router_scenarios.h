@@ -3,6 +3,7 @@
 #define TASKGRES_TOOLS_BENCH_ROUTER_SCENARIOS_H_
 
 #include <atomic>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -76,6 +77,8 @@ class RouterReadYourWrites : public AsyncOp {
   void Issue(int client, Done done) override;
   // "replica 97.1%, stale 0" for the table.
   std::string Note() const;
+  // "replica_share" (0-1) and "stale_reads" for the target check.
+  std::map<std::string, double> Figures() const;
 
  private:
   RouterCaller caller_;

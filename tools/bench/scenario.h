@@ -38,7 +38,9 @@ struct Row {
   uint64_t errors = 0;
   double server_rss_mib = 0;  // of the process under test (0: not measured)
   double server_cpu_percent = 0;
-  std::string note;  // scenario-specific figures
+  std::string note;  // scenario-specific figures, for people
+  // The same figures for the target check, e.g. "replica_share" (0-1).
+  std::map<std::string, double> figures;
   std::string first_error;
 };
 

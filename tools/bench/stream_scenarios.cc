@@ -166,6 +166,7 @@ absl::StatusOr<Row> RunWatchFanout(const Targets& targets, int subscribers, int 
       "%.1f MiB)",
       writes_per_second, delivered, expected, Mib(before.rss_bytes), Mib(subscribed.rss_bytes),
       Mib(peak_rss), Mib(peak_rss - before.rss_bytes));
+  row.figures["rss_growth_mib"] = Mib(peak_rss - before.rss_bytes);
   return row;
 }
 
