@@ -169,11 +169,23 @@ void TopologyMonitor::Run() {
 void TopologyMonitor::Resolve() {
   const absl::Time now = absl::Now();
   for (const HostSpec& spec : settings_.hosts) {
-    absl::StatusOr<std::vector<std::string>> addresses = ResolveHost(spec.host);
+    absl::StatusOr<std::vector<std::string>> addresses =
+        settings_.resolve ? settings_.resolve(spec.host) : ResolveHost(spec.host);
     if (!addresses.ok()) {
-      // Keep what we knew: a DNS hiccup must not drop live nodes.
-      if (nodes_.empty()) log::Warning("cannot resolve a database host", {{"host", spec.host}});
+      // A failed lookup (resolver restarting, timeout) says nothing about the
+      // name's addresses: its nodes stay as they were. Only an answer without
+      // an address takes that node out of DNS.
+      for (auto& [name, tracked] : nodes_) {
+        if (tracked.host == spec.host) tracked.last_resolved = now;
+      }
+      if (unresolved_.insert(spec.host).second) {
+        log::Warning("cannot resolve a database host; keeping its known nodes",
+                     {{"host", spec.host}, {"error", std::string(addresses.status().message())}});
+      }
       continue;
+    }
+    if (unresolved_.erase(spec.host) > 0) {
+      log::Info("a database host resolves again", {{"host", spec.host}});
     }
     for (const std::string& address : *addresses) {
       const std::string name = NodeName(address, spec.port);
@@ -186,6 +198,7 @@ void TopologyMonitor::Resolve() {
         target.port = spec.port;
         tracked.node = factory_(name, target);
         tracked.prober = std::make_unique<NodeProber>(target);
+        tracked.host = spec.host;
         log::Info("found a database node", {{"node", name}, {"host", spec.host}});
       }
       tracked.last_resolved = now;

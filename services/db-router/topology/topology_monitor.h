@@ -8,6 +8,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -41,6 +42,9 @@ struct MonitorSettings {
   absl::Duration probe_timeout = absl::Seconds(1);
   // Forget addresses gone from DNS for this long.
   absl::Duration forget_after = absl::Minutes(1);
+  // A host name's addresses; the system resolver when empty (tests change
+  // DNS under a running monitor with their own).
+  std::function<absl::StatusOr<std::vector<std::string>>(const std::string& host)> resolve;
 };
 
 class TopologyMonitor {
@@ -69,6 +73,7 @@ class TopologyMonitor {
   struct Tracked {
     std::shared_ptr<Node> node;
     std::unique_ptr<NodeProber> prober;
+    std::string host;  // the name it was found under
     absl::Time last_resolved;
     bool in_dns = true;
     NodeRole last_role = NodeRole::kUnknown;
@@ -86,6 +91,7 @@ class TopologyMonitor {
 
   // Monitor thread only.
   std::map<std::string, Tracked> nodes_;  // by name (ip:port)
+  std::set<std::string> unresolved_;      // host names whose last lookup failed
   LagTracker lag_;
   Node* last_primary_ = nullptr;
   uint64_t primary_changes_ = 0;
