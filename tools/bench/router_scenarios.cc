@@ -195,9 +195,9 @@ void RouterReadYourWrites::Issue(int client, Done done) {
 }
 
 std::string RouterReadYourWrites::Note() const {
-  const double reads = static_cast<double>(std::max<uint64_t>(1, reads_.load()));
-  return absl::StrFormat("reads from replicas %.1f%%, stale %d",
-                         100.0 * from_replica_.load() / reads, stale_.load());
+  const std::map<std::string, double> figures = Figures();
+  return absl::StrFormat("reads from replicas %.1f%%, stale %.0f",
+                         100.0 * figures.at("replica_share"), figures.at("stale_reads"));
 }
 
 std::map<std::string, double> RouterReadYourWrites::Figures() const {

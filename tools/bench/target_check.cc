@@ -57,13 +57,15 @@ TargetVerdict ThroughputRatio(const std::vector<Row>& rows, const std::string& s
           ratio >= factor ? Result::kMet : Result::kMissed};
 }
 
+// `percentile` names the LatencySummary field, e.g. "p50" for &LatencySummary::p50_us.
 TargetVerdict LatencyAtMost(const std::vector<Row>& rows, const std::string& scenario, int clients,
-                            const std::string& percentile, double limit_us) {
+                            double LatencySummary::*field, const char* percentile,
+                            double limit_us) {
   std::string target = absl::StrFormat("%s at %d client%s: %s <= %g ms", scenario, clients,
                                        clients == 1 ? "" : "s", percentile, limit_us / 1000);
   const Row* row = Find(rows, scenario, clients);
   if (row == nullptr) return NotMeasured(std::move(target), {scenario}, clients);
-  const double value = percentile == "p50" ? row->latency.p50_us : row->latency.p99_us;
+  const double value = row->latency.*field;
   return {std::move(target), absl::StrFormat("%.0f us", value),
           value <= limit_us ? Result::kMet : Result::kMissed};
 }
@@ -134,10 +136,10 @@ std::vector<TargetVerdict> CheckTargets(const std::vector<Row>& rows,
       ThroughputRatio(rows, "router-read", pgpool, 64, 2),
       ThroughputRatio(rows, "router-read", {"direct-read"}, 16, 0.3),
       ThroughputRatio(rows, "router-read", pgpool, 16, 1.5),
-      LatencyAtMost(rows, "router-read", 1, "p50", 250),
+      LatencyAtMost(rows, "router-read", 1, &LatencySummary::p50_us, "p50", 250),
       ThroughputRatio(rows, "router-write", {"direct-write"}, 16, 0.5),
-      LatencyAtMost(rows, "stack-create", 16, "p99", 10'000),
-      LatencyAtMost(rows, "stack-list", 16, "p99", 10'000),
+      LatencyAtMost(rows, "stack-create", 16, &LatencySummary::p99_us, "p99", 10'000),
+      LatencyAtMost(rows, "stack-list", 16, &LatencySummary::p99_us, "p99", 10'000),
       ThroughputAtLeast(rows, "stack-create", 16, 10 * kFlaskListsPerSecond, "10x Flask"),
       ThroughputAtLeast(rows, "stack-list", 16, 10 * kFlaskListsPerSecond, "10x Flask"),
       ReadYourWrites(rows),
